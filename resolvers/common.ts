@@ -1,0 +1,33 @@
+import type { Resolvers } from '../src/generated/resolvers-types.js';
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+export const commonResolvers: Resolvers = {
+  Query: {
+    service: (_root, _args, ctx) => ({
+      name: 'nordgraph',
+      version: ctx.version,
+      mode: ctx.config.PROVIDERS_MODE === 'live' ? 'LIVE' : 'SANDBOX',
+      startedAt: ctx.startedAt,
+    }),
+  },
+  Subscription: {
+    heartbeat: {
+      subscribe: async function* (_root, { intervalMs, count }) {
+        const interval = Math.min(Math.max(intervalMs ?? 1000, 10), 60_000);
+        const total = count == null ? Number.POSITIVE_INFINITY : Math.min(Math.max(count, 1), 10_000);
+        for (let sequence = 1; sequence <= total; sequence += 1) {
+          await sleep(interval);
+          yield { heartbeat: { sequence, at: new Date().toISOString() } };
+        }
+      },
+    },
+  },
+};

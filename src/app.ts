@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import type { Config, ProvidersConfig } from './config.js';
+import type { Logger } from './log.js';
+import { buildSchema } from './schema.js';
+import { createGatewayServer, type ReadinessReport } from './server.js';
+import { startSandbox, type Sandbox } from './sandbox/index.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface Nordgraph {
+  /** http://host:port/graphql */
+  url: string;
+  /** ws://host:port/graphql */
+  wsUrl: string;
+  port: number;
+  config: Config;
+  providers: ProvidersConfig;
+  /** The in-process sandbox in sandbox mode. */
+  sandbox: Sandbox | null;
+  close(): Promise<void>;
+}
+
+/** Provider endpoints and credentials taken from a running sandbox. */
+export function providersFromSandbox(sandbox: Sandbox, config: Config): ProvidersConfig {
+  const c = sandbox.credentials;
+  return {
+    byndle: {
+      baseUrl: sandbox.apiUrls.byndle,
+      tokenUrl: sandbox.tokenUrls.byndle,
+      clientId: c.byndle.username,
+      clientSecret: c.byndle.password,
+      ajourholdId: c.byndle.ajourholdId,
+      timeoutMs: config.BYNDLE_TIMEOUT_MS,
+    },
+    bisnode: {
+      baseUrl: sandbox.apiUrls.bisnode,
+      tokenUrl: sandbox.tokenUrls.bisnode,
+      clientId: c.bisnode.clientId,
+      clientSecret: c.bisnode.clientSecret,
+      timeoutMs: config.BISNODE_TIMEOUT_MS,
+    },
+    connect: {
+      baseUrl: sandbox.apiUrls.connect,
+      tokenUrl: sandbox.tokenUrls.connect,
+      clientId: c.connect.clientId,
+      clientSecret: c.connect.clientSecret,
+      timeoutMs: config.CONNECT_TIMEOUT_MS,
+    },
+    symetrisk: {
+      baseUrl: sandbox.apiUrls.symetrisk,
+      tokenUrl: sandbox.tokenUrls.symetrisk,
+      clientId: c.symetrisk.clientId,
+      clientSecret: c.symetrisk.clientSecret,
+      timeoutMs: config.SYMETRISK_TIMEOUT_MS,
+    },
+  };
+}
+
+/** Starts nordgraph (and, in sandbox mode, the sandbox first) as configured. */
+export async function startNordgraph(config: Config, log: Logger): Promise<Nordgraph> {
+  let sandbox: Sandbox | null = null;
+  let providers = config.providers;
+  if (config.PROVIDERS_MODE === 'sandbox') {
+    sandbox = await startSandbox({
+      seed: config.SANDBOX_SEED,
+      ports: {
+        byndle: config.SANDBOX_BYNDLE_PORT,
+        bisnode: config.SANDBOX_BISNODE_PORT,
+        connect: config.SANDBOX_CONNECT_PORT,
+        symetrisk: config.SANDBOX_SYMETRISK_PORT,
+      },
+    });
+    providers = providersFromSandbox(sandbox, config);
+  }
+  if (!providers) throw new Error('live mode without provider configuration');
+  const resolved = providers;
+
+  const readiness = async (): Promise<ReadinessReport> => {
+    const checks: ReadinessReport['checks'] = { config: { ok: true } };
+    if (sandbox) {
+      const results = await Promise.all(
+        Object.entries(sandbox.urls).map(async ([name, origin]) => {
+          try {
+            const res = await fetch(`${origin}/_sandbox/health`, { signal: AbortSignal.timeout(1_000) });
+            return [name, { ok: res.ok, detail: res.ok ? undefined : `status ${res.status}` }] as const;
+          } catch (err) {
+            return [name, { ok: false, detail: err instanceof Error ? err.name : 'unreachable' }] as const;
+          }
+        }),
+      );
+      for (const [name, r] of results) checks[`sandbox.${name}`] = r;
+    }
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  };
+
+  const gateway = createGatewayServer({ config, log, schema: buildSchema(), version: VERSION, readiness });
+  const port = await gateway.listen();
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    port,
+    config,
+    providers: resolved,
+    sandbox,
+    async close() {
+      await gateway.close();
+      await sandbox?.close();
+    },
+  };
+}

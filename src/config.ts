@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/**
+ * Every setting comes from the environment and is validated here, once, at start. A bad or
+ * missing variable stops the process with one message that lists every problem; secret values
+ * are never echoed (only the variable names are).
+ */
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const ms = z.coerce.number().int().min(1).max(600_000);
+const url = z.url({ protocol: /^https?$/ });
+
+const base = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port.default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `sandbox` starts the simulated providers in-process and points the clients at them. */
+  PROVIDERS_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Largest accepted HTTP request body. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(1_000_000),
+  /** Fixed sandbox ports (sandbox mode only); 0 picks free ports. */
+  SANDBOX_BYNDLE_PORT: port.default(0),
+  SANDBOX_BISNODE_PORT: port.default(0),
+  SANDBOX_CONNECT_PORT: port.default(0),
+  SANDBOX_SYMETRISK_PORT: port.default(0),
+  SANDBOX_SEED: z.coerce.number().int().default(20261121),
+  BYNDLE_TIMEOUT_MS: ms.default(3_000),
+  BISNODE_TIMEOUT_MS: ms.default(3_000),
+  CONNECT_TIMEOUT_MS: ms.default(3_000),
+  SYMETRISK_TIMEOUT_MS: ms.default(3_000),
+});
+
+/** What live mode needs for each provider; sandbox mode fills these from the sandbox itself. */
+const live = z.object({
+  BYNDLE_BASE_URL: url,
+  BYNDLE_TOKEN_URL: url,
+  BYNDLE_USERNAME: z.string().min(1),
+  BYNDLE_PASSWORD: z.string().min(1),
+  BYNDLE_AJOURHOLD_ID: z.string().min(1),
+  BISNODE_BASE_URL: url,
+  BISNODE_TOKEN_URL: url,
+  BISNODE_CLIENT_ID: z.string().min(1),
+  BISNODE_CLIENT_SECRET: z.string().min(1),
+  CONNECT_BASE_URL: url,
+  CONNECT_TOKEN_URL: url,
+  CONNECT_CLIENT_ID: z.string().min(1),
+  CONNECT_CLIENT_SECRET: z.string().min(1),
+  SYMETRISK_BASE_URL: url,
+  SYMETRISK_TOKEN_URL: url,
+  SYMETRISK_CLIENT_ID: z.string().min(1),
+  SYMETRISK_CLIENT_SECRET: z.string().min(1),
+});
+
+export type ProviderName = 'byndle' | 'bisnode' | 'connect' | 'symetrisk';
+
+export interface ProviderEndpoint {
+  /** API base, e.g. https://api.bisnode.com/consumer-intelligence/v3 */
+  baseUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+}
+
+export interface ProvidersConfig {
+  byndle: ProviderEndpoint & { ajourholdId: string };
+  bisnode: ProviderEndpoint;
+  connect: ProviderEndpoint;
+  symetrisk: ProviderEndpoint;
+}
+
+export type BaseConfig = z.infer<typeof base>;
+
+export interface Config extends BaseConfig {
+  /** Present in live mode; in sandbox mode it is filled once the sandbox is listening. */
+  providers: ProvidersConfig | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function problemsOf(error: z.ZodError, env: Record<string, string | undefined>): string[] {
+  return error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(environment)');
+    const value = env[name];
+    // Say what was expected and whether something arrived, never what: it may be a secret.
+    const arrived =
+      value === undefined ? 'it is not set' : `it is set to a value of ${value.length} characters`;
+    return `${name}: ${issue.message} (${arrived})`;
+  });
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+  const b = base.safeParse(env);
+  if (!b.success) problems.push(...problemsOf(b.error, env));
+  let providers: ProvidersConfig | null = null;
+  if ((env.PROVIDERS_MODE ?? 'sandbox') === 'live') {
+    const l = live.safeParse(env);
+    if (!l.success) problems.push(...problemsOf(l.error, env));
+    else if (b.success) {
+      const v = l.data;
+      const c = b.data;
+      providers = {
+        byndle: {
+          baseUrl: v.BYNDLE_BASE_URL,
+          tokenUrl: v.BYNDLE_TOKEN_URL,
+          clientId: v.BYNDLE_USERNAME,
+          clientSecret: v.BYNDLE_PASSWORD,
+          ajourholdId: v.BYNDLE_AJOURHOLD_ID,
+          timeoutMs: c.BYNDLE_TIMEOUT_MS,
+        },
+        bisnode: {
+          baseUrl: v.BISNODE_BASE_URL,
+          tokenUrl: v.BISNODE_TOKEN_URL,
+          clientId: v.BISNODE_CLIENT_ID,
+          clientSecret: v.BISNODE_CLIENT_SECRET,
+          timeoutMs: c.BISNODE_TIMEOUT_MS,
+        },
+        connect: {
+          baseUrl: v.CONNECT_BASE_URL,
+          tokenUrl: v.CONNECT_TOKEN_URL,
+          clientId: v.CONNECT_CLIENT_ID,
+          clientSecret: v.CONNECT_CLIENT_SECRET,
+          timeoutMs: c.CONNECT_TIMEOUT_MS,
+        },
+        symetrisk: {
+          baseUrl: v.SYMETRISK_BASE_URL,
+          tokenUrl: v.SYMETRISK_TOKEN_URL,
+          clientId: v.SYMETRISK_CLIENT_ID,
+          clientSecret: v.SYMETRISK_CLIENT_SECRET,
+          timeoutMs: c.SYMETRISK_TIMEOUT_MS,
+        },
+      };
+    }
+  }
+  if (problems.length > 0 || !b.success) throw new ConfigError(problems);
+  return { ...b.data, providers };
+}

@@ -1,0 +1,207 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from './config.js';
+import type { GatewayContext } from './context.js';
+import type { Logger } from './log.js';
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export interface GatewayServerOptions {
+  config: Config;
+  log: Logger;
+  schema: GraphQLSchema;
+  version: string;
+  /** What /readyz reports; called per probe. */
+  readiness: () => Promise<ReadinessReport>;
+}
+
+export interface GatewayServer {
+  server: Server;
+  /** Listen on config.PORT/HOST (0 picks a free port); resolves with the bound port. */
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/**
+ * One HTTP server: /graphql (queries and mutations over HTTP, subscriptions over graphql-ws on
+ * the same path), /healthz (process alive) and /readyz (ready to serve).
+ */
+export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
+  const { config, log, schema, version } = options;
+  const startedAt = new Date().toISOString();
+  const server = createServer();
+  const makeContext = (requestId: string): GatewayContext => ({
+    config,
+    log: log.child({ requestId }),
+    requestId,
+    startedAt,
+    version,
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const wsServer = useServer(
+    {
+      schema,
+      context: () => makeContext(randomUUID()),
+    },
+    wss,
+  );
+
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsServer.dispose();
+            },
+          };
+        },
+      },
+    ],
+  });
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let raw = '';
+    try {
+      raw = req.method === 'POST' ? await readBody(req, config.MAX_BODY_BYTES) : '';
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        sendJson(res, 413, {
+          errors: [
+            {
+              message: `Request body larger than ${config.MAX_BODY_BYTES} bytes`,
+              extensions: { code: 'PAYLOAD_TOO_LARGE' },
+            },
+          ],
+        });
+        return;
+      }
+      throw err;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown = undefined;
+    if (raw) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        sendJson(res, 400, {
+          errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
+        return;
+      }
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      headers,
+      search: url.search,
+      body,
+    };
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => makeContext(requestId),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.setHeader('x-request-id', requestId);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  server.on('request', (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = url.pathname;
+    const done = (err: unknown) => {
+      log.error({ err, route }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+      else res.end();
+    };
+    if (route === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (route === '/readyz') {
+      options.readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r), done);
+      return;
+    }
+    if (route === '/graphql') {
+      handleGraphQL(req, res, url).catch(done);
+      return;
+    }
+    sendJson(res, 404, { error: `No route ${route}; GraphQL is served at /graphql` });
+  });
+
+  return {
+    server,
+    async listen() {
+      await apollo.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.PORT, config.HOST, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return (server.address() as AddressInfo).port;
+    },
+    async close() {
+      // apollo.stop() drains HTTP (in-flight requests finish) and disposes graphql-ws.
+      await apollo.stop();
+      wss.close();
+    },
+  };
+}
