@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { routePath } from 'hono/route';
+import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
 import type { ProviderName, SandboxContext, SandboxEnv } from './context.js';
 
@@ -84,6 +85,11 @@ export function createProviderApp(
   });
 
   app.onError((err, c) => {
+    // Hono throws HTTPException for malformed JSON or an unsupported media type: that is the
+    // client's fault (4xx), never the provider's 500.
+    if (err instanceof HTTPException && err.status < 500) {
+      return sendError(c, format, err.status, err.status === 415 ? 'Unsupported Media Type' : 'Bad Request', err.message);
+    }
     // Bad input must never crash the sandbox: an unexpected throw is the provider's 500.
     return sendError(c, format, 500, 'Internal Server Error', err instanceof Error ? err.message : 'error');
   });
