@@ -1,3 +1,4 @@
+import { UpstreamError } from '../src/providers/errors.js';
 import type { Resolvers } from '../src/generated/resolvers-types.js';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -11,6 +12,20 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export const commonResolvers: Resolvers = {
   Query: {
+    providerStatus: async (_root, _args, ctx) =>
+      Promise.all(
+        (['BYNDLE', 'BISNODE', 'CONNECT', 'SYMETRISK'] as const).map(async (provider) => {
+          const started = performance.now();
+          const client = ctx.clients[provider.toLowerCase() as Lowercase<typeof provider>];
+          try {
+            await client.ping();
+            return { provider, up: true, latencyMs: performance.now() - started, error: null };
+          } catch (err) {
+            const code = err instanceof UpstreamError ? err.code : 'INTERNAL_SERVER_ERROR';
+            return { provider, up: false, latencyMs: performance.now() - started, error: code };
+          }
+        }),
+      ),
     service: (_root, _args, ctx) => ({
       name: 'nordgraph',
       version: ctx.version,

@@ -4,6 +4,9 @@ import type { Logger } from './log.js';
 import { buildSchema } from './schema.js';
 import { createGatewayServer, type ReadinessReport } from './server.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
+import { UpstreamCache } from './cache.js';
+import { closeProviderClients, createLoaders, createProviderClients } from './providers/index.js';
+import type { ContextFactory } from './context.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -95,7 +98,25 @@ export async function startNordgraph(config: Config, log: Logger): Promise<Nordg
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 
-  const gateway = createGatewayServer({ config, log, schema: buildSchema(), version: VERSION, readiness });
+  const cache = new UpstreamCache({ redisUrl: config.REDIS_URL, keySalt: config.CACHE_KEY_SALT });
+  const clients = createProviderClients(resolved, { cache, log });
+  const startedAt = new Date().toISOString();
+  const createContext: ContextFactory = ({ requestId, headers }) => {
+    const connectUserToken = headers['x-connect-user-token'] ?? null;
+    return {
+      config,
+      log: log.child({ requestId }),
+      requestId,
+      startedAt,
+      version: VERSION,
+      clients,
+      cache,
+      connectUserToken,
+      loaders: createLoaders(clients, { cache, connectUserToken }),
+    };
+  };
+
+  const gateway = createGatewayServer({ config, log, schema: buildSchema(), createContext, readiness });
   const port = await gateway.listen();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   return {
@@ -107,6 +128,8 @@ export async function startNordgraph(config: Config, log: Logger): Promise<Nordg
     sandbox,
     async close() {
       await gateway.close();
+      await closeProviderClients(clients);
+      await cache.close();
       await sandbox?.close();
     },
   };

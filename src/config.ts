@@ -18,6 +18,11 @@ const base = z.object({
   /** `sandbox` starts the simulated providers in-process and points the clients at them. */
   PROVIDERS_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /**
+   * Key for hashing lookup arguments into cache keys and subject references (no national id
+   * ever appears in a key). Instances sharing a Redis must share it; set it in live mode.
+   */
+  CACHE_KEY_SALT: z.string().min(16).default('nordgraph-sandbox-cache-salt'),
   /** Largest accepted HTTP request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(1_000_000),
   /** Fixed sandbox ports (sandbox mode only); 0 picks free ports. */

@@ -1,5 +1,7 @@
 import type { Logger } from './log.js';
 import type { Config } from './config.js';
+import type { UpstreamCache } from './cache.js';
+import type { Loaders, ProviderClients } from './providers/index.js';
 
 /** Per operation: made fresh for every HTTP request and every WebSocket subscription. */
 export interface GatewayContext {
@@ -8,4 +10,20 @@ export interface GatewayContext {
   requestId: string;
   startedAt: string;
   version: string;
+  /** Process-wide provider clients (pools, tokens); resolvers go through `loaders` instead. */
+  clients: ProviderClients;
+  /** Per-request DataLoaders: batched, deduplicated, cached. */
+  loaders: Loaders;
+  cache: UpstreamCache;
+  /** The end user's own Connect token (header `x-connect-user-token`), for user-mode calls. */
+  connectUserToken: string | null;
 }
+
+/** What the transport knows when an operation starts. */
+export interface ContextInput {
+  requestId: string;
+  /** Lower-cased header names (HTTP) or connection params (WebSocket). */
+  headers: Record<string, string | undefined>;
+}
+
+export type ContextFactory = (input: ContextInput) => GatewayContext;

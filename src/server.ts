@@ -8,8 +8,9 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
-import type { GatewayContext } from './context.js';
+import type { ContextFactory, GatewayContext } from './context.js';
 import type { Logger } from './log.js';
+import { formatGraphQLError } from './errors.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -20,7 +21,7 @@ export interface GatewayServerOptions {
   config: Config;
   log: Logger;
   schema: GraphQLSchema;
-  version: string;
+  createContext: ContextFactory;
   /** What /readyz reports; called per probe. */
   readiness: () => Promise<ReadinessReport>;
 }
@@ -71,22 +72,25 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * the same path), /healthz (process alive) and /readyz (ready to serve).
  */
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
-  const { config, log, schema, version } = options;
-  const startedAt = new Date().toISOString();
+  const { config, log, schema, createContext } = options;
   const server = createServer();
-  const makeContext = (requestId: string): GatewayContext => ({
-    config,
-    log: log.child({ requestId }),
-    requestId,
-    startedAt,
-    version,
-  });
 
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const wsServer = useServer(
     {
       schema,
-      context: () => makeContext(randomUUID()),
+      context: (ctx) => {
+        const params: Record<string, string | undefined> = {};
+        for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) {
+          if (typeof v === 'string') params[k.toLowerCase()] = v;
+        }
+        return createContext({ requestId: randomUUID(), headers: params });
+      },
+      // Same error shape on WebSocket as over HTTP.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors
+          ? { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e)) }
+          : undefined,
     },
     wss,
   );
@@ -94,6 +98,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     csrfPrevention: true,
+    formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
@@ -143,6 +148,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         return;
       }
     }
+    const plainHeaders: Record<string, string | undefined> = {};
+    for (const [key, value] of headers) plainHeaders[key] = value;
     const httpGraphQLRequest: HTTPGraphQLRequest = {
       method: (req.method ?? 'GET').toUpperCase(),
       headers,
@@ -152,7 +159,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => makeContext(requestId),
+      context: async () => createContext({ requestId, headers: plainHeaders }),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);

@@ -1,0 +1,197 @@
+import { Pool, errors as undiciErrors } from 'undici';
+import type { z } from 'zod';
+import type { ProviderName } from '../config.js';
+import { UpstreamError, codeForStatus, parseRetryAfter } from './errors.js';
+import type { TokenCache } from './tokens.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+export interface UpstreamRequest<S extends z.ZodType> {
+  method: HttpMethod;
+  /** Path below the provider's base URL, already encoded, e.g. `/persons/${encodeURIComponent(gedi)}`. */
+  path: string;
+  /** A stable label for metrics and logs: the route pattern, never a path with personal data. */
+  endpoint: string;
+  query?: Record<string, string | number | boolean | undefined | null>;
+  body?: unknown;
+  /** Contract of a successful body. */
+  schema: S;
+  /** Statuses that mean "nothing here" and resolve to null instead of throwing (e.g. 404, 204). */
+  emptyOn?: number[];
+  /** Use this bearer token instead of the client's own (Connect user mode: the end user's token). */
+  bearer?: string;
+  headers?: Record<string, string>;
+}
+
+export interface UpstreamResponseMeta {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface ProviderHttpOptions {
+  provider: ProviderName;
+  /** API base, possibly with a path, e.g. http://127.0.0.1:1234/consumer-intelligence/v3 */
+  baseUrl: string;
+  /** Whole-call timeout; kept shorter than the gateway's so a slow provider fails its field, not the request. */
+  timeoutMs?: number;
+  /** Keep-alive connections per provider. */
+  connections?: number;
+  tokens?: TokenCache;
+  /** Observes each finished call (metrics hook). */
+  onCall?: (call: { provider: ProviderName; endpoint: string; method: HttpMethod; status: number | null; ms: number }) => void;
+}
+
+/**
+ * The one upstream HTTP path: a keep-alive pool per provider, a timeout, bearer tokens with one
+ * refresh-and-retry on 401, problem+json and other error bodies mapped to UpstreamError, and
+ * every success body checked against its zod contract.
+ */
+export class ProviderHttp {
+  readonly provider: ProviderName;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ProviderHttpOptions) {
+    this.provider = options.provider;
+    const url = new URL(options.baseUrl);
+    this.basePath = url.pathname.replace(/\/$/, '');
+    this.timeoutMs = options.timeoutMs ?? 3_000;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 32,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+    });
+  }
+
+  async request<S extends z.ZodType>(req: UpstreamRequest<S>): Promise<z.infer<S> | null> {
+    return (await this.requestWithMeta(req)).body;
+  }
+
+  async requestWithMeta<S extends z.ZodType>(
+    req: UpstreamRequest<S>,
+  ): Promise<{ body: z.infer<S> | null; meta: UpstreamResponseMeta }> {
+    const tokens = req.bearer ? undefined : this.options.tokens;
+    let token = req.bearer ?? (tokens ? await tokens.get() : undefined);
+    let res = await this.send(req, token);
+    if (res.status === 401 && tokens && token) {
+      // The provider may have revoked or expired the token early: refresh once, retry once.
+      tokens.invalidate(token);
+      token = await tokens.get();
+      res = await this.send(req, token);
+    }
+    const meta = { status: res.status, headers: res.headers };
+    if (req.emptyOn?.includes(res.status)) return { body: null, meta };
+    if (res.status < 200 || res.status >= 300) throw this.failure(req, res);
+    if (res.text.length === 0) {
+      const parsed = req.schema.safeParse(undefined);
+      if (parsed.success) return { body: parsed.data, meta };
+      throw new UpstreamError(this.provider, 'UPSTREAM_BAD_RESPONSE', res.status, `${this.provider} ${req.endpoint} sent an empty body`, req.endpoint);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(res.text);
+    } catch {
+      throw new UpstreamError(this.provider, 'UPSTREAM_BAD_RESPONSE', res.status, `${this.provider} ${req.endpoint} sent malformed JSON`, req.endpoint);
+    }
+    const parsed = req.schema.safeParse(json);
+    if (!parsed.success) {
+      // Name the fields that broke the contract, never their values.
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))].slice(0, 5).join(', ');
+      throw new UpstreamError(
+        this.provider,
+        'UPSTREAM_BAD_RESPONSE',
+        res.status,
+        `${this.provider} ${req.endpoint} answered with an unexpected shape at ${fields}`,
+        req.endpoint,
+      );
+    }
+    return { body: parsed.data, meta };
+  }
+
+  private async send(
+    req: UpstreamRequest<z.ZodType>,
+    token: string | undefined,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+    const started = performance.now();
+    let path = this.basePath + req.path;
+    if (req.query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) if (v !== undefined && v !== null) qs.set(k, String(v));
+      const s = qs.toString();
+      if (s) path += `?${s}`;
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    let status: number | null = null;
+    try {
+      const res = await this.pool.request({
+        method: req.method,
+        path,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.statusCode;
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (err) {
+      throw this.transportFailure(req, err);
+    } finally {
+      this.options.onCall?.({
+        provider: this.provider,
+        endpoint: req.endpoint,
+        method: req.method,
+        status,
+        ms: performance.now() - started,
+      });
+    }
+  }
+
+  private transportFailure(req: UpstreamRequest<z.ZodType>, err: unknown): UpstreamError {
+    const e = err as Error;
+    const timedOut =
+      e.name === 'TimeoutError' ||
+      e.name === 'AbortError' ||
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError;
+    return timedOut
+      ? new UpstreamError(this.provider, 'UPSTREAM_TIMEOUT', null, `${this.provider} ${req.endpoint} did not answer within ${this.timeoutMs} ms`, req.endpoint)
+      : new UpstreamError(this.provider, 'UPSTREAM_UNAVAILABLE', null, `${this.provider} ${req.endpoint} unreachable (${e.name}${'code' in e ? ` ${String((e as { code: unknown }).code)}` : ''})`, req.endpoint);
+  }
+
+  private failure(
+    req: UpstreamRequest<z.ZodType>,
+    res: { status: number; headers: Record<string, string | string[] | undefined>; text: string },
+  ): UpstreamError {
+    let detail: unknown;
+    let title = '';
+    try {
+      detail = JSON.parse(res.text);
+      // RFC 7807 problem (Bisnode) or the other providers' shapes: take a short title if present.
+      const d = detail as Record<string, unknown>;
+      const t = d.title ?? d.error ?? d.exceptionType;
+      if (typeof t === 'string') title = `: ${t.slice(0, 80)}`;
+    } catch {
+      detail = undefined;
+    }
+    return new UpstreamError(
+      this.provider,
+      codeForStatus(res.status),
+      res.status,
+      `${this.provider} ${req.endpoint} answered ${res.status}${title}`,
+      req.endpoint,
+      parseRetryAfter(res.headers['retry-after']),
+      detail,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
