@@ -122,7 +122,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const servers: Server[] = [];
   for (const p of PROVIDERS) {
     const m = modules[p];
-    if (m.control) m.app.route(`/_sandbox/${p}`, m.control);
+    // Every port serves the whole control API, so one control URL reaches every provider's controls.
+    for (const q of PROVIDERS) {
+      const extra = modules[q].control;
+      if (extra) m.app.route(`/_sandbox/${q}`, extra);
+    }
     m.app.route('/_sandbox', control);
     const server = serve({ fetch: m.app.fetch, port: options.ports?.[p] ?? 0, hostname: host }) as Server;
     // Keep-alive sockets from clients must not hold close() hostage.
