@@ -73,10 +73,12 @@ export function createProviderApp(
       case 'malformedJson':
         await next();
         ctx.counters[provider].increment(`${c.req.method} ${routePath(c, -1)}`);
-        return new Response('{"truncated": [1, 2', {
+        // Replace the real answer after the handler ran, so the call had its real side effects.
+        c.res = new Response('{"truncated": [1, 2', {
           status: 200,
           headers: { 'content-type': 'application/json' },
         });
+        return;
       case 'none':
         await next();
         ctx.counters[provider].increment(`${c.req.method} ${routePath(c, -1)}`);
