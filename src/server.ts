@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { ContextFactory, GatewayContext } from './context.js';
 import type { Logger } from './log.js';
 import { formatGraphQLError } from './errors.js';
+import { sendExplorerPage, serveExplorerAsset, wantsExplorer } from './explorer.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -184,6 +185,14 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     if (route === '/readyz') {
       options.readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r), done);
       return;
+    }
+    // GraphiQL for browsers, assets served from node_modules (works offline); see explorer.ts.
+    try {
+      if (route === '/graphql' && wantsExplorer(req.method, req.headers.accept, url))
+        return sendExplorerPage(res);
+      if (req.method === 'GET' && serveExplorerAsset(route, res, req.headers['if-none-match'])) return;
+    } catch (err) {
+      return done(err);
     }
     if (route === '/graphql') {
       handleGraphQL(req, res, url).catch(done);
