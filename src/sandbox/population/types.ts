@@ -60,7 +60,7 @@ export interface Person {
   nationalIdKind: NationalIdKind;
   /** Bisnode's persistent person id (GEDI), e.g. "gedi-000000042". */
   gedi: string;
-  /** Byndle's person id, only for market NO, e.g. "BY-4F2A19". */
+  /** Byndle's person id, only for market NO: "BY" + 8 uppercase hex digits, e.g. "BY4F2A19C0". */
   byndleId: string | null;
   firstName: string;
   middleName: string | null;
