@@ -13,11 +13,17 @@ let app: Nordgraph;
 beforeAll(async () => {
   app = await startTestGateway();
   // Examples that read Symetrisk data need approved relationships, as a frontend developer's sandbox would.
-  await fetch(`${app.sandbox!.controlUrl}/symetrisk/seed-approved`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ count: 20 }),
-  });
+  // Borrower relationships (accounting) and debtor relationships with our company (credit scores).
+  for (const body of [
+    { count: 20 },
+    { count: 20, creditor_organization_number: app.sandbox!.credentials.symetrisk.ownOrgNr },
+  ]) {
+    await fetch(`${app.sandbox!.controlUrl}/symetrisk/seed-approved`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
 });
 afterAll(async () => {
   await app?.close();

@@ -1,20 +1,20 @@
 import type { ProviderDeps, LoaderDeps } from '../deps.js';
 import type { ProviderEndpoint } from '../../config.js';
+import { createConnectHttpClient, type ConnectClient } from './client.js';
+import { createConnectLoaderSet, type ConnectLoaders } from './loaders.js';
 
-// STUB: the Connect client (client.ts, schemas.ts, mapping.ts, loaders.ts) replaces this.
-export interface ConnectClient {
-  /** A cheap authenticated call, for providerStatus and /readyz. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
+export type { ConnectClient, ConnectRateLimit } from './client.js';
+export { CONNECT_ENDPOINTS, isSearchTooBroad } from './client.js';
+export type { ConnectLoaders } from './loaders.js';
+export { CREDENTIAL_EXPECTED, checkSearchInput, normalizeCredential, type SearchInput } from './mapping.js';
+export { CREDENTIAL_CHECK_MAX, SEARCH_MAX_RESULTS } from './schemas.js';
+
+/** One Connect client per process: it owns the connection pool and the client-credentials token. */
+export function createConnectClient(endpoint: ProviderEndpoint, deps: ProviderDeps): ConnectClient {
+  return createConnectHttpClient(endpoint, deps);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the real loaders
-export interface ConnectLoaders {}
-
-export function createConnectClient(_endpoint: ProviderEndpoint, _deps: ProviderDeps): ConnectClient {
-  return { ping: async () => undefined, close: async () => undefined };
-}
-
-export function createConnectLoaders(_client: ConnectClient, _deps: LoaderDeps): ConnectLoaders {
-  return {};
+/** Fresh per request: batching, dedupe and the user-mode answer live only as long as the request. */
+export function createConnectLoaders(client: ConnectClient, deps: LoaderDeps): ConnectLoaders {
+  return createConnectLoaderSet(client, deps);
 }

@@ -1,20 +1,19 @@
 import type { ProviderDeps, LoaderDeps } from '../deps.js';
 import type { ProviderEndpoint } from '../../config.js';
+import { createSymetriskHttpClient, type SymetriskHttpClient } from './client.js';
+import { createSymetriskLoaderSet, type SymetriskLoaders } from './loaders.js';
 
-// STUB: the Symetrisk client (client.ts, schemas.ts, mapping.ts, loaders.ts) replaces this.
-export interface SymetriskClient {
-  /** A cheap authenticated call, for providerStatus and /readyz. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
+export type SymetriskClient = SymetriskHttpClient;
+export type { SymetriskLoaders } from './loaders.js';
+export { accountingKey, creditScoreKey, debtorsKey, evictSymetriskBorrower, pageKey } from './loaders.js';
+export { SYMETRISK_MAX_LIMIT } from './client.js';
+
+/** One per process: owns the connection pool, the Cognito token and the cached /self. */
+export function createSymetriskClient(endpoint: ProviderEndpoint, deps: ProviderDeps): SymetriskClient {
+  return createSymetriskHttpClient(endpoint, deps);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the real loaders
-export interface SymetriskLoaders {}
-
-export function createSymetriskClient(_endpoint: ProviderEndpoint, _deps: ProviderDeps): SymetriskClient {
-  return { ping: async () => undefined, close: async () => undefined };
-}
-
-export function createSymetriskLoaders(_client: SymetriskClient, _deps: LoaderDeps): SymetriskLoaders {
-  return {};
+/** Fresh per request. */
+export function createSymetriskLoaders(client: SymetriskClient, deps: LoaderDeps): SymetriskLoaders {
+  return createSymetriskLoaderSet(client, deps);
 }

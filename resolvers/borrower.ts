@@ -1,0 +1,110 @@
+import { decodeCursor, offsetConnection, pageSize, type Connection } from '../src/connection.js';
+import type { Page } from '../src/domain.js';
+import { InputError } from '../src/errors.js';
+import type { Resolvers } from '../src/generated/resolvers-types.js';
+import { UpstreamError } from '../src/providers/errors.js';
+import {
+  SYMETRISK_MAX_LIMIT,
+  accountingKey,
+  creditScoreKey,
+  debtorsKey,
+  pageKey,
+} from '../src/providers/symetrisk/index.js';
+import { validateNorwegianOrgNumber } from '../src/security/identifiers.js';
+
+/** A valid organisation number (mod-11), normalised; otherwise BAD_USER_INPUT naming the argument. */
+function orgNumber(argument: string, value: string): string {
+  const result = validateNorwegianOrgNumber(value);
+  if (!result.ok) throw new InputError(argument, result.expected);
+  return result.value;
+}
+
+/** `first`/`after` as Symetrisk's limit/skip. */
+function offsetPage(first: number | null | undefined, after: string | null | undefined, fallback: number) {
+  const limit = pageSize(first, SYMETRISK_MAX_LIMIT, fallback);
+  const position = decodeCursor(after);
+  if (position && position.kind !== 'offset') {
+    throw new InputError(
+      'after',
+      'a cursor returned by this connection (pageInfo.endCursor or an edge cursor)',
+    );
+  }
+  return { limit, skip: position?.offset ?? 0 };
+}
+
+function connection<T>(page: Page<T>, skip: number): Connection<T> {
+  return offsetConnection(page.items, skip, page.totalCount, page.next !== null);
+}
+
+/** "No approved relationship" is a normal state of a Borrower, not a failure of its fields. */
+function forbidden(err: unknown): boolean {
+  return err instanceof UpstreamError && err.code === 'UPSTREAM_FORBIDDEN';
+}
+
+export const borrowerResolvers: Resolvers = {
+  Query: {
+    borrower: (_root, args, ctx) =>
+      ctx.loaders.symetrisk.borrower.load(orgNumber('organizationNumber', args.organizationNumber)),
+
+    borrowerRelationships: async (_root, args, ctx) => {
+      const page = offsetPage(args.first, args.after, 20);
+      return connection(await ctx.loaders.symetrisk.relationships.load(pageKey(page)), page.skip);
+    },
+
+    debtors: async (_root, args, ctx) => {
+      const creditor = orgNumber('creditorOrganizationNumber', args.creditorOrganizationNumber);
+      const page = offsetPage(args.first, args.after, 20);
+      return connection(await ctx.loaders.symetrisk.debtors.load(debtorsKey(creditor, page)), page.skip);
+    },
+
+    // Root fields let a 403 through as UPSTREAM_FORBIDDEN: the caller asked for exactly this data.
+    creditScore: (_root, args, ctx) => {
+      const creditor = orgNumber('creditorOrganizationNumber', args.creditorOrganizationNumber);
+      const debtor = orgNumber('debtorOrganizationNumber', args.debtorOrganizationNumber);
+      return ctx.loaders.symetrisk.creditScoreFor.load(creditScoreKey(creditor, debtor));
+    },
+
+    accountingData: async (_root, args, ctx) => {
+      const orgNr = orgNumber('organizationNumber', args.organizationNumber);
+      const page = offsetPage(args.first, args.after, 12);
+      return connection(await ctx.loaders.symetrisk.accounting.load(accountingKey(orgNr, page)), page.skip);
+    },
+
+    symetriskNotifications: async (_root, args, ctx) => {
+      const page = offsetPage(args.first, args.after, 20);
+      return connection(await ctx.loaders.symetrisk.notifications.load(pageKey(page)), page.skip);
+    },
+  },
+
+  Borrower: {
+    creditScore: async (parent, _args, ctx) => {
+      try {
+        return await ctx.loaders.symetrisk.creditScore.load(parent.organizationNumber);
+      } catch (err) {
+        if (forbidden(err)) return null;
+        throw err;
+      }
+    },
+
+    accounting: async (parent, args, ctx) => {
+      const page = offsetPage(args.first, args.after, 12);
+      try {
+        const result = await ctx.loaders.symetrisk.accounting.load(
+          accountingKey(parent.organizationNumber, page),
+        );
+        return connection(result, page.skip);
+      } catch (err) {
+        if (forbidden(err)) return offsetConnection([], page.skip, 0, false);
+        throw err;
+      }
+    },
+  },
+
+  Business: {
+    borrower: (parent, _args, ctx) => {
+      // Symetrisk only knows valid Norwegian organisation numbers; anything else cannot be a borrower.
+      const result = validateNorwegianOrgNumber(parent.organizationNumber);
+      return result.ok ? ctx.loaders.symetrisk.borrower.load(result.value) : null;
+    },
+  },
+};

@@ -1,0 +1,207 @@
+import type { ProviderEndpoint } from '../../config.js';
+import type { ProviderDeps } from '../deps.js';
+import { UpstreamError } from '../errors.js';
+import { ProviderHttp, type UpstreamResponseMeta } from '../http.js';
+import { TokenCache, clientCredentialsFetcher } from '../tokens.js';
+import {
+  CREDENTIAL_CHECK_MAX,
+  credentialCheckResponseSchema,
+  customerInfoSchema,
+  searchCustomerResponseSchema,
+  type CheckedCredential,
+  type CustomerInfo,
+  type SearchCustomerRequest,
+} from './schemas.js';
+
+/** Route patterns: the labels for metrics and logs, never a path holding a customer number. */
+export const CONNECT_ENDPOINTS = {
+  myInfo: 'GET /v1/customer/info',
+  clientInfo: 'GET /v1/client/customer/info/{customerNumber}',
+  search: 'POST /v1/client/customer/search',
+  credentialCheck: 'POST /v1/client/credential/customers/check',
+} as const;
+
+/** Connect's rate-limit headers from the latest answer (100/s and 2000/min per client by default). */
+export interface ConnectRateLimit {
+  /** Calls left in the tighter of the two windows. */
+  remaining: number;
+  /** Whole seconds until that window resets. */
+  resetSeconds: number;
+  observedAt: number;
+}
+
+export interface ConnectClient {
+  /** Client mode: one customer by number; null when Connect answers 404. */
+  customerInfo(customerNumber: number): Promise<CustomerInfo | null>;
+  /** User mode: the customer of the end user whose token this is; null when Connect answers 404. */
+  myCustomerInfo(userToken: string): Promise<CustomerInfo | null>;
+  /** Client mode search: at most 5 customers; more matches are Connect's 403 (see isSearchTooBroad). */
+  searchCustomers(request: SearchCustomerRequest): Promise<CustomerInfo[]>;
+  /** Client mode credential check: 1 to 100 credentials per call, one item per (credential, customer) found. */
+  checkCredentials(credentials: string[]): Promise<CheckedCredential[]>;
+  /** The last rate-limit headers seen, null before the first call. */
+  rateLimit(): ConnectRateLimit | null;
+  /** A cheap authenticated call, for providerStatus and /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connect answers 429 with Retry-After once a client passes 100 calls/s or 2000/min. A request
+ * that fans out (100 customers read by number) passes the per-second window by itself, so a
+ * 429 with a short advised wait is retried after that wait; a long wait fails the field at once.
+ */
+const RATE_LIMIT_RETRIES = 2;
+const RATE_LIMIT_MAX_WAIT_MS = 2_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function withRateLimitRetry<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      const wait =
+        err instanceof UpstreamError && err.code === 'UPSTREAM_RATE_LIMITED'
+          ? (err.retryAfterMs ?? 1_000)
+          : null;
+      if (wait === null || wait > RATE_LIMIT_MAX_WAIT_MS || attempt >= RATE_LIMIT_RETRIES) throw err;
+      // Jitter spreads the retries of a fanned-out batch over the next window.
+      await sleep(wait + Math.floor(Math.random() * 250));
+    }
+  }
+}
+
+/** Warn when this few calls are left in Connect's current window: the next burst may be a 429. */
+const LOW_RATE_LIMIT_WARNING = 10;
+
+/**
+ * Connect's 403 on search when more than 5 customers match ("Number of customers in response
+ * are limited to 5 customers"). Told apart from other 403s by the message, so a real permission
+ * problem still surfaces as UPSTREAM_FORBIDDEN.
+ */
+export function isSearchTooBroad(err: unknown): err is UpstreamError {
+  if (!(err instanceof UpstreamError) || err.provider !== 'connect' || err.status !== 403) return false;
+  if (err.endpoint !== CONNECT_ENDPOINTS.search) return false;
+  const d = err.detail as { errorMessage?: unknown } | undefined;
+  return typeof d?.errorMessage === 'string' && /limited to/i.test(d.errorMessage);
+}
+
+function header(meta: UpstreamResponseMeta, name: string): string | undefined {
+  const v = meta.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: ProviderDeps): ConnectClient {
+  // Connect takes client_id/client_secret in the form body of the client-credentials grant.
+  const tokens = new TokenCache(
+    clientCredentialsFetcher({
+      provider: 'connect',
+      tokenUrl: endpoint.tokenUrl,
+      clientId: endpoint.clientId,
+      clientSecret: endpoint.clientSecret,
+      timeoutMs: endpoint.timeoutMs,
+      credentialsIn: 'form',
+    }),
+  );
+  const http = new ProviderHttp({
+    provider: 'connect',
+    baseUrl: endpoint.baseUrl,
+    timeoutMs: endpoint.timeoutMs,
+    tokens,
+    onCall: deps.onCall,
+  });
+  let lastRateLimit: ConnectRateLimit | null = null;
+
+  const observe = (meta: UpstreamResponseMeta, endpointLabel: string) => {
+    const remaining = Number(header(meta, 'x-ratelimit-remaining'));
+    const resetSeconds = Number(header(meta, 'x-ratelimit-reset'));
+    if (!Number.isFinite(remaining) || !Number.isFinite(resetSeconds)) return;
+    lastRateLimit = { remaining, resetSeconds, observedAt: Date.now() };
+    if (remaining < LOW_RATE_LIMIT_WARNING) {
+      deps.log.warn(
+        { provider: 'connect', endpoint: endpointLabel, remaining, resetSeconds },
+        'connect rate limit nearly used up',
+      );
+    }
+  };
+
+  const clientInfo = async (customerNumber: number): Promise<CustomerInfo | null> => {
+    const { body, meta } = await withRateLimitRetry(() =>
+      http.requestWithMeta({
+        method: 'GET',
+        path: `/v1/client/customer/info/${encodeURIComponent(String(customerNumber))}`,
+        endpoint: CONNECT_ENDPOINTS.clientInfo,
+        schema: customerInfoSchema,
+        emptyOn: [404],
+      }),
+    );
+    observe(meta, CONNECT_ENDPOINTS.clientInfo);
+    return body;
+  };
+
+  return {
+    customerInfo: clientInfo,
+
+    async myCustomerInfo(userToken) {
+      // The end user's own token; ProviderHttp neither refreshes nor retries it on 401, since
+      // only the end user can get a new one: a 401 reaches the caller as UPSTREAM_UNAUTHORIZED.
+      const { body, meta } = await withRateLimitRetry(() =>
+        http.requestWithMeta({
+          method: 'GET',
+          path: '/v1/customer/info',
+          endpoint: CONNECT_ENDPOINTS.myInfo,
+          schema: customerInfoSchema,
+          emptyOn: [404],
+          bearer: userToken,
+        }),
+      );
+      observe(meta, CONNECT_ENDPOINTS.myInfo);
+      return body;
+    },
+
+    async searchCustomers(request) {
+      const { body, meta } = await withRateLimitRetry(() =>
+        http.requestWithMeta({
+          method: 'POST',
+          path: '/v1/client/customer/search',
+          endpoint: CONNECT_ENDPOINTS.search,
+          body: request,
+          schema: searchCustomerResponseSchema,
+        }),
+      );
+      observe(meta, CONNECT_ENDPOINTS.search);
+      return body?.customers ?? [];
+    },
+
+    async checkCredentials(credentials) {
+      if (credentials.length === 0) return [];
+      if (credentials.length > CREDENTIAL_CHECK_MAX) {
+        // The loaders cap batches at 100; reaching this is a programming error, not a user error.
+        throw new RangeError(
+          `connect credential check takes at most ${CREDENTIAL_CHECK_MAX} credentials per call`,
+        );
+      }
+      const { body, meta } = await withRateLimitRetry(() =>
+        http.requestWithMeta({
+          method: 'POST',
+          path: '/v1/client/credential/customers/check',
+          endpoint: CONNECT_ENDPOINTS.credentialCheck,
+          body: { credentials },
+          schema: credentialCheckResponseSchema,
+        }),
+      );
+      observe(meta, CONNECT_ENDPOINTS.credentialCheck);
+      return body?.customers ?? [];
+    },
+
+    rateLimit: () => lastRateLimit,
+
+    async ping() {
+      // Customer 1 may or may not exist: a 200 or a 404 both prove token and API answer.
+      await clientInfo(1);
+    },
+
+    close: () => http.close(),
+  };
+}
