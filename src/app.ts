@@ -7,6 +7,7 @@ import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { UpstreamCache } from './cache.js';
 import { closeProviderClients, createLoaders, createProviderClients } from './providers/index.js';
 import type { ContextFactory } from './context.js';
+import { Idempotency, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -100,6 +101,9 @@ export async function startNordgraph(config: Config, log: Logger): Promise<Nordg
 
   const cache = new UpstreamCache({ redisUrl: config.REDIS_URL, keySalt: config.CACHE_KEY_SALT });
   const clients = createProviderClients(resolved, { cache, log });
+  const idempotency = new Idempotency(
+    config.REDIS_URL ? new RedisIdempotencyStore(config.REDIS_URL) : new MemoryIdempotencyStore(),
+  );
   const startedAt = new Date().toISOString();
   const createContext: ContextFactory = ({ requestId, headers }) => {
     const connectUserToken = headers['x-connect-user-token'] ?? null;
@@ -112,6 +116,8 @@ export async function startNordgraph(config: Config, log: Logger): Promise<Nordg
       clients,
       cache,
       connectUserToken,
+      idempotency,
+      caller: 'anonymous',
       loaders: createLoaders(clients, { cache, connectUserToken }),
     };
   };
@@ -130,6 +136,7 @@ export async function startNordgraph(config: Config, log: Logger): Promise<Nordg
       await gateway.close();
       await closeProviderClients(clients);
       await cache.close();
+      await idempotency.close();
       await sandbox?.close();
     },
   };

@@ -2,6 +2,7 @@ import type { Logger } from './log.js';
 import type { Config } from './config.js';
 import type { UpstreamCache } from './cache.js';
 import type { Loaders, ProviderClients } from './providers/index.js';
+import type { Idempotency } from './idempotency.js';
 
 /** Per operation: made fresh for every HTTP request and every WebSocket subscription. */
 export interface GatewayContext {
@@ -15,6 +16,10 @@ export interface GatewayContext {
   /** Per-request DataLoaders: batched, deduplicated, cached. */
   loaders: Loaders;
   cache: UpstreamCache;
+  /** Replays mutations sent again with the same idempotency key (shared through Redis when configured). */
+  idempotency: Idempotency;
+  /** Who is calling: scopes idempotency keys and, later, authorisation. 'anonymous' until callers authenticate. */
+  caller: string;
   /** The end user's own Connect token (header `x-connect-user-token`), for user-mode calls. */
   connectUserToken: string | null;
 }

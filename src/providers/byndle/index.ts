@@ -1,20 +1,16 @@
-import type { ProviderDeps, LoaderDeps } from '../deps.js';
-import type { ProviderEndpoint } from '../../config.js';
+import type { LoaderDeps, ProviderDeps } from '../deps.js';
+import { createByndleHttpClient, type ByndleClient, type ByndleEndpoint } from './client.js';
+import { createByndleLoaderSet, type ByndleLoaders } from './loaders.js';
 
-// STUB: the Byndle client (client.ts, schemas.ts, mapping.ts, loaders.ts) replaces this.
-export interface ByndleClient {
-  /** A cheap authenticated call, for providerStatus and /readyz. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
+export type { ByndleClient, ByndleEndpoint } from './client.js';
+export type { ByndleLoaders, PersonMatchResult } from './loaders.js';
+
+/** One Byndle client per process: it owns the connection pool and the token cache. */
+export function createByndleClient(endpoint: ByndleEndpoint, deps: ProviderDeps): ByndleClient {
+  return createByndleHttpClient(endpoint, deps);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the real loaders
-export interface ByndleLoaders {}
-
-export function createByndleClient(_endpoint: ProviderEndpoint, _deps: ProviderDeps): ByndleClient {
-  return { ping: async () => undefined, close: async () => undefined };
-}
-
-export function createByndleLoaders(_client: ByndleClient, _deps: LoaderDeps): ByndleLoaders {
-  return {};
+/** Fresh loaders per request. */
+export function createByndleLoaders(client: ByndleClient, deps: LoaderDeps): ByndleLoaders {
+  return createByndleLoaderSet(client, deps);
 }
