@@ -1,3 +1,5 @@
+import { InputError } from '../src/errors.js';
+import { validateNationalId } from '../src/security/identifiers.js';
 import { UpstreamError } from '../src/providers/errors.js';
 import type { Resolvers } from '../src/generated/resolvers-types.js';
 
@@ -32,6 +34,13 @@ export const commonResolvers: Resolvers = {
       mode: ctx.config.PROVIDERS_MODE === 'live' ? 'LIVE' : 'SANDBOX',
       startedAt: ctx.startedAt,
     }),
+  },
+  Mutation: {
+    forgetPerson: async (_root, { nationalId, market }, ctx) => {
+      const id = validateNationalId(market ?? 'NO', nationalId);
+      if (!id.ok) throw new InputError('nationalId', id.expected);
+      return { evictedEntries: await ctx.cache.evictSubject(ctx.cache.ref(id.value)) };
+    },
   },
   Subscription: {
     heartbeat: {

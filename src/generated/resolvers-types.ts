@@ -23,25 +23,25 @@ export type Scalars = {
 /** Accounting figures at one month end (amounts in NOK). */
 export type AccountingSnapshot = {
   __typename?: 'AccountingSnapshot';
-  /** Cash and bank deposits. */
+  /** Cash and bank deposits at the snapshot date. */
   cash: Maybe<Scalars['Float']['output']>;
-  /** Equity. */
+  /** Equity at the snapshot date; may be negative. */
   equity: Maybe<Scalars['Float']['output']>;
-  /** Long-term debt. */
+  /** Long-term debt at the snapshot date. */
   longTermDebt: Maybe<Scalars['Float']['output']>;
   /** Month, 1-12. */
   month: Maybe<Scalars['Int']['output']>;
-  /** Net result. */
+  /** Net result of the month, after interest and tax. */
   netResult: Maybe<Scalars['Float']['output']>;
-  /** Operating result. */
+  /** Operating result of the month. */
   operatingResult: Maybe<Scalars['Float']['output']>;
-  /** Revenue so far this year. */
+  /** Revenue of the month (not year to date). */
   revenue: Maybe<Scalars['Float']['output']>;
-  /** Short-term debt. */
+  /** Short-term debt at the snapshot date. */
   shortTermDebt: Maybe<Scalars['Float']['output']>;
   /** Last day of the month, YYYY-MM-DD. */
   snapshotDate: Scalars['String']['output'];
-  /** Total assets. */
+  /** Total assets at the snapshot date. */
   totalAssets: Maybe<Scalars['Float']['output']>;
   /** Year. */
   year: Scalars['Int']['output'];
@@ -543,6 +543,13 @@ export type EnrichmentVariable = {
   value: Maybe<Scalars['String']['output']>;
 };
 
+/** What `forgetPerson` evicted. */
+export type ForgetPersonResult = {
+  __typename?: 'ForgetPersonResult';
+  /** Number of cache entries dropped. */
+  evictedEntries: Scalars['Int']['output'];
+};
+
 /** Gender as registered. */
 export type Gender =
   /** Female. */
@@ -594,6 +601,32 @@ export type MarketingRestrictions = {
   phoneSales: Scalars['Boolean']['output'];
 };
 
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Erasure: evicts everything nordgraph has cached about one person (every provider's answers
+   * indexed by that person's national id). Returns how many cache entries were dropped. The
+   * providers' own data is not touched.
+   */
+  forgetPerson: ForgetPersonResult;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationForgetPersonArgs = {
+  market?: InputMaybe<Market>;
+  nationalId: Scalars['String']['input'];
+};
+
 /** Relay cursor pagination: where a page sits in its list. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -624,8 +657,11 @@ export type Person = {
   birthDate: Maybe<Scalars['String']['output']>;
   /** Roles the person holds in businesses (Byndle person extended). */
   businessRoles: Array<HeldBusinessRole>;
-  /** Partner customers whose phone or email credentials belong to this person (Connect). */
-  customers: Array<Customer>;
+  /**
+   * Partner customers whose phone or email credentials belong to this person (Connect). Null with
+   * an error when Connect fails, so the rest of the person still arrives.
+   */
+  customers: Maybe<Array<Customer>>;
   /** Bisnode's view of the same person (enrichment, marketing flags, estimated age); null when Bisnode has no match. */
   enrichment: Maybe<PersonEnrichment>;
   /** First name. */
@@ -823,8 +859,11 @@ export type Query = {
   ajourholdChanges: AjourholdChangeConnection;
   /** Entries of our Byndle ajourhold (the persons Byndle keeps up to date for us). */
   ajourholdEntries: AjourholdEntryConnection;
-  /** Bisnode audit events (kept one year), oldest first; `endCursor` stays set at the end. */
-  auditEvents: AuditEventConnection;
+  /**
+   * Bisnode audit events (kept one year), oldest first; `endCursor` stays set at the end. Null, with
+   * an error on this field, when Bisnode fails.
+   */
+  auditEvents: Maybe<AuditEventConnection>;
   /**
    * Bisnode's person search in one market: by national id, or by name with birth date, address or
    * phone. Null when nobody matches (persons with protected identity and minors are never found).
@@ -832,8 +871,8 @@ export type Query = {
   bisnodeFindPerson: Maybe<Person>;
   /** A person by Bisnode's persistent person id (GEDI). Null when Bisnode does not know it. */
   bisnodePerson: Maybe<Person>;
-  /** Webhooks registered at Bisnode (their secrets are never shown). */
-  bisnodeWebhooks: Array<BisnodeWebhook>;
+  /** Webhooks registered at Bisnode (their secrets are never shown). Null, with an error, when Bisnode fails. */
+  bisnodeWebhooks: Maybe<Array<BisnodeWebhook>>;
   /** Symetrisk's view of a borrower company, by organisation number. Null when Symetrisk does not know it. */
   borrower: Maybe<Borrower>;
   /** Every borrower relationship of our company at Symetrisk (requested, approved, ...). */
@@ -842,10 +881,18 @@ export type Query = {
   business: Maybe<Business>;
   /** The webhook Byndle calls for our ajourhold; null when none is configured. Credentials are never shown. */
   byndleWebhook: Maybe<ByndleWebhook>;
-  /** Consumers uploaded to Bisnode for identification, oldest first. */
-  consumers: ConsumerConnection;
-  /** Which of these credentials (emails, E.164 mobiles, `AID:` external ids) belong to customers (Connect). */
-  credentialCheck: Array<CredentialMatch>;
+  /**
+   * Consumers uploaded to Bisnode for identification, oldest first. Null, with an error on this
+   * field, when Bisnode fails. Consumers uploaded outside nordgraph for a market other than SE, NO,
+   * DK or FI are left out.
+   */
+  consumers: Maybe<ConsumerConnection>;
+  /**
+   * Which of these credentials (emails, E.164 mobiles, `AID:` external ids) belong to customers
+   * (Connect), in the order sent; credentials that match nobody are left out. Null, with an error,
+   * when Connect fails.
+   */
+  credentialCheck: Maybe<Array<CredentialMatch>>;
   /** A debtor's credit score as shared with a creditor (Symetrisk; needs an approved relationship). Null when none. */
   creditScore: Maybe<CreditScore>;
   /** A partner customer by customer number (Connect, client mode). Null when unknown. */
@@ -853,9 +900,10 @@ export type Query = {
   /**
    * Partner customers matching a search (Connect, client mode; at most 5). Needs either
    * (companyName or lastName) and streetAddress and (postalCode or postalPlace), or a phone
-   * number, or an email.
+   * number, or an email. Null, with an error, when Connect fails (`SEARCH_TOO_BROAD` when more than
+   * 5 customers match: narrow the search).
    */
-  customerSearch: CustomerConnection;
+  customerSearch: Maybe<CustomerConnection>;
   /** Debtors who have consented to share data with a creditor (Symetrisk). */
   debtors: BorrowerConnection;
   /**
@@ -885,9 +933,10 @@ export type Query = {
   service: Service;
   /**
    * Bisnode's subscribed persons (identified consumers), ascending by change time. At the end of
-   * the list `pageInfo.endCursor` is still set: keep it to read later changes.
+   * the list `pageInfo.endCursor` is still set: keep it to read later changes. Null, with an error
+   * on this field, when Bisnode fails.
    */
-  subscribedPersons: SubscribedPersonConnection;
+  subscribedPersons: Maybe<SubscribedPersonConnection>;
   /** Symetrisk notifications, e.g. a borrower approved access. */
   symetriskNotifications: SymetriskNotificationConnection;
   /** A vehicle registered in Norway (Byndle), by registration number or VIN (exactly one of them). Null when unknown. */
@@ -1400,6 +1449,7 @@ export type ResolversTypes = ResolversObject<{
   CustomerSearchInput: CustomerSearchInput;
   EnrichmentVariable: ResolverTypeWrapper<EnrichmentVariable>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ForgetPersonResult: ResolverTypeWrapper<ForgetPersonResult>;
   Gender: Gender;
   Heartbeat: ResolverTypeWrapper<Heartbeat>;
   HeldBusinessRole: ResolverTypeWrapper<HeldBusinessRoleModel>;
@@ -1407,6 +1457,7 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Market: Market;
   MarketingRestrictions: ResolverTypeWrapper<MarketingRestrictions>;
+  Mutation: ResolverTypeWrapper<{}>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Party: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['Party']>;
   Person: ResolverTypeWrapper<PersonModel>;
@@ -1472,11 +1523,13 @@ export type ResolversParentTypes = ResolversObject<{
   CustomerSearchInput: CustomerSearchInput;
   EnrichmentVariable: EnrichmentVariable;
   Float: Scalars['Float']['output'];
+  ForgetPersonResult: ForgetPersonResult;
   Heartbeat: Heartbeat;
   HeldBusinessRole: HeldBusinessRoleModel;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   MarketingRestrictions: MarketingRestrictions;
+  Mutation: {};
   PageInfo: PageInfo;
   Party: ResolversUnionTypes<ResolversParentTypes>['Party'];
   Person: PersonModel;
@@ -1750,6 +1803,11 @@ export type EnrichmentVariableResolvers<ContextType = GatewayContext, ParentType
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type ForgetPersonResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ForgetPersonResult'] = ResolversParentTypes['ForgetPersonResult']> = ResolversObject<{
+  evictedEntries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type HeartbeatResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Heartbeat'] = ResolversParentTypes['Heartbeat']> = ResolversObject<{
   at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1770,6 +1828,10 @@ export type MarketingRestrictionsResolvers<ContextType = GatewayContext, ParentT
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  forgetPerson?: Resolver<ResolversTypes['ForgetPersonResult'], ParentType, ContextType, RequireFields<MutationForgetPersonArgs, 'market' | 'nationalId'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1787,7 +1849,7 @@ export type PersonResolvers<ContextType = GatewayContext, ParentType extends Res
   addressHistory?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
   birthDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   businessRoles?: Resolver<Array<ResolversTypes['HeldBusinessRole']>, ParentType, ContextType>;
-  customers?: Resolver<Array<ResolversTypes['Customer']>, ParentType, ContextType>;
+  customers?: Resolver<Maybe<Array<ResolversTypes['Customer']>>, ParentType, ContextType>;
   enrichment?: Resolver<Maybe<ResolversTypes['PersonEnrichment']>, ParentType, ContextType>;
   firstName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   gender?: Resolver<Maybe<ResolversTypes['Gender']>, ParentType, ContextType>;
@@ -1864,19 +1926,19 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   accountingData?: Resolver<ResolversTypes['AccountingSnapshotConnection'], ParentType, ContextType, RequireFields<QueryAccountingDataArgs, 'first' | 'organizationNumber'>>;
   ajourholdChanges?: Resolver<ResolversTypes['AjourholdChangeConnection'], ParentType, ContextType, RequireFields<QueryAjourholdChangesArgs, 'first' | 'since'>>;
   ajourholdEntries?: Resolver<ResolversTypes['AjourholdEntryConnection'], ParentType, ContextType, RequireFields<QueryAjourholdEntriesArgs, 'first'>>;
-  auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
   bisnodeFindPerson?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryBisnodeFindPersonArgs, 'input' | 'market'>>;
   bisnodePerson?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryBisnodePersonArgs, 'gedi'>>;
-  bisnodeWebhooks?: Resolver<Array<ResolversTypes['BisnodeWebhook']>, ParentType, ContextType>;
+  bisnodeWebhooks?: Resolver<Maybe<Array<ResolversTypes['BisnodeWebhook']>>, ParentType, ContextType>;
   borrower?: Resolver<Maybe<ResolversTypes['Borrower']>, ParentType, ContextType, RequireFields<QueryBorrowerArgs, 'organizationNumber'>>;
   borrowerRelationships?: Resolver<ResolversTypes['BorrowerConnection'], ParentType, ContextType, RequireFields<QueryBorrowerRelationshipsArgs, 'first'>>;
   business?: Resolver<Maybe<ResolversTypes['Business']>, ParentType, ContextType, RequireFields<QueryBusinessArgs, 'organizationNumber'>>;
   byndleWebhook?: Resolver<Maybe<ResolversTypes['ByndleWebhook']>, ParentType, ContextType>;
-  consumers?: Resolver<ResolversTypes['ConsumerConnection'], ParentType, ContextType, RequireFields<QueryConsumersArgs, 'first'>>;
-  credentialCheck?: Resolver<Array<ResolversTypes['CredentialMatch']>, ParentType, ContextType, RequireFields<QueryCredentialCheckArgs, 'credentials'>>;
+  consumers?: Resolver<Maybe<ResolversTypes['ConsumerConnection']>, ParentType, ContextType, RequireFields<QueryConsumersArgs, 'first'>>;
+  credentialCheck?: Resolver<Maybe<Array<ResolversTypes['CredentialMatch']>>, ParentType, ContextType, RequireFields<QueryCredentialCheckArgs, 'credentials'>>;
   creditScore?: Resolver<Maybe<ResolversTypes['CreditScore']>, ParentType, ContextType, RequireFields<QueryCreditScoreArgs, 'creditorOrganizationNumber' | 'debtorOrganizationNumber'>>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'customerNumber'>>;
-  customerSearch?: Resolver<ResolversTypes['CustomerConnection'], ParentType, ContextType, RequireFields<QueryCustomerSearchArgs, 'first' | 'input'>>;
+  customerSearch?: Resolver<Maybe<ResolversTypes['CustomerConnection']>, ParentType, ContextType, RequireFields<QueryCustomerSearchArgs, 'first' | 'input'>>;
   debtors?: Resolver<ResolversTypes['BorrowerConnection'], ParentType, ContextType, RequireFields<QueryDebtorsArgs, 'creditorOrganizationNumber' | 'first'>>;
   myCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   person?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryPersonArgs, 'market' | 'nationalId'>>;
@@ -1885,7 +1947,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   phoneReservation?: Resolver<Maybe<ResolversTypes['PhoneReservation']>, ParentType, ContextType, RequireFields<QueryPhoneReservationArgs, 'phoneNumber'>>;
   providerStatus?: Resolver<Array<ResolversTypes['ProviderStatus']>, ParentType, ContextType>;
   service?: Resolver<ResolversTypes['Service'], ParentType, ContextType>;
-  subscribedPersons?: Resolver<ResolversTypes['SubscribedPersonConnection'], ParentType, ContextType, RequireFields<QuerySubscribedPersonsArgs, 'first'>>;
+  subscribedPersons?: Resolver<Maybe<ResolversTypes['SubscribedPersonConnection']>, ParentType, ContextType, RequireFields<QuerySubscribedPersonsArgs, 'first'>>;
   symetriskNotifications?: Resolver<ResolversTypes['SymetriskNotificationConnection'], ParentType, ContextType, RequireFields<QuerySymetriskNotificationsArgs, 'first'>>;
   vehicle?: Resolver<Maybe<ResolversTypes['Vehicle']>, ParentType, ContextType, Partial<QueryVehicleArgs>>;
 }>;
@@ -1988,9 +2050,11 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
   CustomerPhone?: CustomerPhoneResolvers<ContextType>;
   EnrichmentVariable?: EnrichmentVariableResolvers<ContextType>;
+  ForgetPersonResult?: ForgetPersonResultResolvers<ContextType>;
   Heartbeat?: HeartbeatResolvers<ContextType>;
   HeldBusinessRole?: HeldBusinessRoleResolvers<ContextType>;
   MarketingRestrictions?: MarketingRestrictionsResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Party?: PartyResolvers<ContextType>;
   Person?: PersonResolvers<ContextType>;
