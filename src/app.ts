@@ -63,10 +63,19 @@ export function providersFromSandbox(sandbox: Sandbox, config: Config): Provider
 }
 
 /** Starts nordgraph (and, in sandbox mode, the sandbox first) as configured. */
-export async function startNordgraph(config: Config, log: Logger): Promise<Nordgraph> {
-  let sandbox: Sandbox | null = null;
+export async function startNordgraph(
+  config: Config,
+  log: Logger,
+  options: {
+    /** Use this running sandbox (not closed with the gateway), e.g. two gateways on one sandbox. */ sandbox?: Sandbox;
+  } = {},
+): Promise<Nordgraph> {
+  let sandbox: Sandbox | null = options.sandbox ?? null;
+  const ownsSandbox = !options.sandbox;
   let providers = config.providers;
-  if (config.PROVIDERS_MODE === 'sandbox') {
+  if (sandbox) {
+    providers = providersFromSandbox(sandbox, config);
+  } else if (config.PROVIDERS_MODE === 'sandbox') {
     sandbox = await startSandbox({
       seed: config.SANDBOX_SEED,
       ports: {
@@ -137,7 +146,7 @@ export async function startNordgraph(config: Config, log: Logger): Promise<Nordg
       await closeProviderClients(clients);
       await cache.close();
       await idempotency.close();
-      await sandbox?.close();
+      if (ownsSandbox) await sandbox?.close();
     },
   };
 }
