@@ -77,7 +77,12 @@ export class UpstreamCache {
   }
 
   /** Read-through: the cached value, or `load()` stored under `key`. Null answers are cached too. */
-  async through<T>(key: string, kind: CacheKind, load: () => Promise<T>, subjects?: (v: T) => string[]): Promise<T> {
+  async through<T>(
+    key: string,
+    kind: CacheKind,
+    load: () => Promise<T>,
+    subjects?: (v: T) => string[],
+  ): Promise<T> {
     const hit = await this.keyv.get<{ v: T }>(key);
     if (hit) return hit.v;
     const v = await load();

@@ -34,13 +34,26 @@ export function pageSize(first: number | null | undefined, max: number, fallback
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
   totalCount: number | null;
 }
 
 /** A connection from an offset-paged upstream (limit/skip, page/pageSize). */
-export function offsetConnection<T>(items: T[], offset: number, totalCount: number | null, hasNext?: boolean): Connection<T> {
-  const edges = items.map((node, i) => ({ cursor: encodeCursor({ kind: 'offset', offset: offset + i + 1 }), node }));
+export function offsetConnection<T>(
+  items: T[],
+  offset: number,
+  totalCount: number | null,
+  hasNext?: boolean,
+): Connection<T> {
+  const edges = items.map((node, i) => ({
+    cursor: encodeCursor({ kind: 'offset', offset: offset + i + 1 }),
+    node,
+  }));
   const more = hasNext ?? (totalCount !== null ? offset + items.length < totalCount : false);
   return {
     edges,

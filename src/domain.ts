@@ -16,7 +16,8 @@ import type {
   RelationshipState,
 } from './generated/resolvers-types.js';
 
-export type PartyRef = { kind: 'person'; byndleId: string } | { kind: 'business'; organizationNumber: string };
+export type PartyRef =
+  { kind: 'person'; byndleId: string } | { kind: 'business'; organizationNumber: string };
 
 export interface PersonSourceModel {
   provider: Provider;

@@ -38,7 +38,13 @@ export interface ProviderHttpOptions {
   connections?: number;
   tokens?: TokenCache;
   /** Observes each finished call (metrics hook). */
-  onCall?: (call: { provider: ProviderName; endpoint: string; method: HttpMethod; status: number | null; ms: number }) => void;
+  onCall?: (call: {
+    provider: ProviderName;
+    endpoint: string;
+    method: HttpMethod;
+    status: number | null;
+    ms: number;
+  }) => void;
 }
 
 /**
@@ -86,18 +92,32 @@ export class ProviderHttp {
     if (res.text.length === 0) {
       const parsed = req.schema.safeParse(undefined);
       if (parsed.success) return { body: parsed.data, meta };
-      throw new UpstreamError(this.provider, 'UPSTREAM_BAD_RESPONSE', res.status, `${this.provider} ${req.endpoint} sent an empty body`, req.endpoint);
+      throw new UpstreamError(
+        this.provider,
+        'UPSTREAM_BAD_RESPONSE',
+        res.status,
+        `${this.provider} ${req.endpoint} sent an empty body`,
+        req.endpoint,
+      );
     }
     let json: unknown;
     try {
       json = JSON.parse(res.text);
     } catch {
-      throw new UpstreamError(this.provider, 'UPSTREAM_BAD_RESPONSE', res.status, `${this.provider} ${req.endpoint} sent malformed JSON`, req.endpoint);
+      throw new UpstreamError(
+        this.provider,
+        'UPSTREAM_BAD_RESPONSE',
+        res.status,
+        `${this.provider} ${req.endpoint} sent malformed JSON`,
+        req.endpoint,
+      );
     }
     const parsed = req.schema.safeParse(json);
     if (!parsed.success) {
       // Name the fields that broke the contract, never their values.
-      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))].slice(0, 5).join(', ');
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))]
+        .slice(0, 5)
+        .join(', ');
       throw new UpstreamError(
         this.provider,
         'UPSTREAM_BAD_RESPONSE',
@@ -161,8 +181,20 @@ export class ProviderHttp {
       err instanceof undiciErrors.HeadersTimeoutError ||
       err instanceof undiciErrors.BodyTimeoutError;
     return timedOut
-      ? new UpstreamError(this.provider, 'UPSTREAM_TIMEOUT', null, `${this.provider} ${req.endpoint} did not answer within ${this.timeoutMs} ms`, req.endpoint)
-      : new UpstreamError(this.provider, 'UPSTREAM_UNAVAILABLE', null, `${this.provider} ${req.endpoint} unreachable (${e.name}${'code' in e ? ` ${String((e as { code: unknown }).code)}` : ''})`, req.endpoint);
+      ? new UpstreamError(
+          this.provider,
+          'UPSTREAM_TIMEOUT',
+          null,
+          `${this.provider} ${req.endpoint} did not answer within ${this.timeoutMs} ms`,
+          req.endpoint,
+        )
+      : new UpstreamError(
+          this.provider,
+          'UPSTREAM_UNAVAILABLE',
+          null,
+          `${this.provider} ${req.endpoint} unreachable (${e.name}${'code' in e ? ` ${String((e as { code: unknown }).code)}` : ''})`,
+          req.endpoint,
+        );
   }
 
   private failure(

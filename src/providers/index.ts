@@ -1,8 +1,23 @@
 import type { ProvidersConfig } from '../config.js';
 import type { LoaderDeps, ProviderDeps } from './deps.js';
-import { createByndleClient, createByndleLoaders, type ByndleClient, type ByndleLoaders } from './byndle/index.js';
-import { createBisnodeClient, createBisnodeLoaders, type BisnodeClient, type BisnodeLoaders } from './bisnode/index.js';
-import { createConnectClient, createConnectLoaders, type ConnectClient, type ConnectLoaders } from './connect/index.js';
+import {
+  createByndleClient,
+  createByndleLoaders,
+  type ByndleClient,
+  type ByndleLoaders,
+} from './byndle/index.js';
+import {
+  createBisnodeClient,
+  createBisnodeLoaders,
+  type BisnodeClient,
+  type BisnodeLoaders,
+} from './bisnode/index.js';
+import {
+  createConnectClient,
+  createConnectLoaders,
+  type ConnectClient,
+  type ConnectLoaders,
+} from './connect/index.js';
 import {
   createSymetriskClient,
   createSymetriskLoaders,

@@ -94,7 +94,13 @@ async function readTokenResponse(
   try {
     return JSON.parse(text);
   } catch {
-    throw new UpstreamError(provider, 'UPSTREAM_BAD_RESPONSE', 200, `${provider} token endpoint sent invalid JSON`, 'token');
+    throw new UpstreamError(
+      provider,
+      'UPSTREAM_BAD_RESPONSE',
+      200,
+      `${provider} token endpoint sent invalid JSON`,
+      'token',
+    );
   }
 }
 
@@ -141,7 +147,13 @@ export function clientCredentialsFetcher(o: ClientCredentials): () => Promise<To
       body: form.toString(),
       signal: AbortSignal.timeout(o.timeoutMs),
     }).catch((err: unknown) => {
-      throw new UpstreamError(o.provider, 'UPSTREAM_UNAVAILABLE', null, `${o.provider} token endpoint unreachable (${(err as Error).name})`, 'token');
+      throw new UpstreamError(
+        o.provider,
+        'UPSTREAM_UNAVAILABLE',
+        null,
+        `${o.provider} token endpoint unreachable (${(err as Error).name})`,
+        'token',
+      );
     });
     const parsed = oauthToken.safeParse(await readTokenResponse(o.provider, res));
     if (!parsed.success) throw badToken(o.provider, parsed.error);
@@ -162,12 +174,25 @@ export function byndleTokenFetcher(o: {
       headers: { auth: `${o.username}:${o.password}`, 'content-type': 'application/json' },
       signal: AbortSignal.timeout(o.timeoutMs),
     }).catch((err: unknown) => {
-      throw new UpstreamError('byndle', 'UPSTREAM_UNAVAILABLE', null, `byndle token endpoint unreachable (${(err as Error).name})`, 'token');
+      throw new UpstreamError(
+        'byndle',
+        'UPSTREAM_UNAVAILABLE',
+        null,
+        `byndle token endpoint unreachable (${(err as Error).name})`,
+        'token',
+      );
     });
     const parsed = byndleToken.safeParse(await readTokenResponse('byndle', res));
     if (!parsed.success) throw badToken('byndle', parsed.error);
     const expiresAt = Date.parse(parsed.data.expires);
-    if (Number.isNaN(expiresAt)) throw new UpstreamError('byndle', 'UPSTREAM_BAD_RESPONSE', 200, 'byndle token expiry is not a date', 'token');
+    if (Number.isNaN(expiresAt))
+      throw new UpstreamError(
+        'byndle',
+        'UPSTREAM_BAD_RESPONSE',
+        200,
+        'byndle token expiry is not a date',
+        'token',
+      );
     return { token: parsed.data.token, expiresAt };
   };
 }

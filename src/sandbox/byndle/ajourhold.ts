@@ -337,13 +337,11 @@ function page<T>(items: T[], p: number, size: number) {
 }
 
 const AjourholdParam = z.object({
-  ajourholdId: z
-    .string()
-    .openapi({
-      param: { name: 'ajourholdId', in: 'path' },
-      example: 'AJ-SANDBOX-1',
-      description: 'Configured for your account by Byndle',
-    }),
+  ajourholdId: z.string().openapi({
+    param: { name: 'ajourholdId', in: 'path' },
+    example: 'AJ-SANDBOX-1',
+    description: 'Configured for your account by Byndle',
+  }),
 });
 
 export function registerAjourholdRoutes(app: OpenAPIHono<SandboxEnv>, state: AjourholdState): void {

@@ -264,13 +264,11 @@ export function registerLookupRoutes(app: OpenAPIHono<SandboxEnv>, ctx: SandboxC
   });
 
   const PhoneParam = z.object({
-    phoneNumber: z
-      .string()
-      .openapi({
-        param: { name: 'phoneNumber', in: 'path' },
-        example: '+4791234567',
-        description: 'E.164; 8 digits are read as Norwegian',
-      }),
+    phoneNumber: z.string().openapi({
+      param: { name: 'phoneNumber', in: 'path' },
+      example: '+4791234567',
+      description: 'E.164; 8 digits are read as Norwegian',
+    }),
   });
 
   const phoneRoute = createRoute({

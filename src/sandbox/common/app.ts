@@ -90,7 +90,13 @@ export function createProviderApp(
     // Hono throws HTTPException for malformed JSON or an unsupported media type: that is the
     // client's fault (4xx), never the provider's 500.
     if (err instanceof HTTPException && err.status < 500) {
-      return sendError(c, format, err.status, err.status === 415 ? 'Unsupported Media Type' : 'Bad Request', err.message);
+      return sendError(
+        c,
+        format,
+        err.status,
+        err.status === 415 ? 'Unsupported Media Type' : 'Bad Request',
+        err.message,
+      );
     }
     // Bad input must never crash the sandbox: an unexpected throw is the provider's 500.
     return sendError(c, format, 500, 'Internal Server Error', err instanceof Error ? err.message : 'error');

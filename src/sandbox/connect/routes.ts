@@ -27,12 +27,10 @@ import type { ConnectState, TokenKind } from './state.js';
 export const API_BASE = '/capi';
 
 const RateHeaders = z.object({
-  'X-RateLimit-Remaining': z
-    .string()
-    .openapi({
-      example: '99',
-      description: 'Calls left in the tighter of the per-second and per-minute windows',
-    }),
+  'X-RateLimit-Remaining': z.string().openapi({
+    example: '99',
+    description: 'Calls left in the tighter of the per-second and per-minute windows',
+  }),
   'X-RateLimit-Reset': z
     .string()
     .openapi({ example: '1', description: 'Whole seconds until that window resets' }),

@@ -29,12 +29,10 @@ export const PhoneNumber = z
 export const AttachedUser = z
   .object({
     userId: z.string().openapi({ example: 'u-0563457-1', description: 'Connect user id' }),
-    uniqueId: z
-      .string()
-      .openapi({
-        example: '6f1c7a52-2d0e-5b8e-9a41-0c3f1d2e7b10',
-        description: 'The user’s unique id (UUID)',
-      }),
+    uniqueId: z.string().openapi({
+      example: '6f1c7a52-2d0e-5b8e-9a41-0c3f1d2e7b10',
+      description: 'The user’s unique id (UUID)',
+    }),
   })
   .openapi('AttachedUser', {
     description:
@@ -218,13 +216,10 @@ export const CredentialCheckResponse = z
 
 export const TokenRequest = z
   .object({
-    grant_type: z
-      .string()
-      .optional()
-      .openapi({
-        example: 'client_credentials',
-        description: 'client_credentials | authorization_code | refresh_token | password',
-      }),
+    grant_type: z.string().optional().openapi({
+      example: 'client_credentials',
+      description: 'client_credentials | authorization_code | refresh_token | password',
+    }),
     client_id: z.string().optional().openapi({ example: 'no.nordgraph.sandbox' }),
     client_secret: z.string().optional().openapi({ example: 'sandbox-connect-secret' }),
     code: z.string().optional().openapi({ description: 'authorization_code grant' }),
