@@ -20,6 +20,67 @@ export type Scalars = {
   Float: { input: number; output: number; }
 };
 
+/** What happened to one company of an access request. */
+export type AccessRequestOutcome =
+  /** Access was requested now (also when an earlier request had been rejected or revoked). */
+  | 'ACCEPTED'
+  /** The company had already approved access; nothing changed. */
+  | 'ALREADY_APPROVED'
+  /** Access had already been requested and is still unanswered; nothing changed. */
+  | 'ALREADY_REQUESTED'
+  /** Symetrisk found the organisation number invalid. */
+  | 'INVALID_ORGANIZATION_NUMBER'
+  /**
+   * Symetrisk did not confirm this company because the upstream call carrying it failed after
+   * earlier calls of the same mutation succeeded. It may or may not have been requested; asking
+   * again (with a new idempotency key) is safe and reports its state.
+   */
+  | 'NOT_CONFIRMED'
+  /** No organisation with this number in Brønnøysundregistrene. */
+  | 'NOT_FOUND'
+  /** A company cannot request access to itself (it is the creditor). */
+  | 'OWN_ORGANIZATION'
+  /** Symetrisk refused this company for a reason nordgraph does not know. */
+  | 'REJECTED';
+
+/** What an access request did, company by company. */
+export type AccessRequestPayload = {
+  __typename?: 'AccessRequestPayload';
+  /** False when some results are NOT_CONFIRMED because an upstream call failed midway. */
+  complete: Scalars['Boolean']['output'];
+  /** The creditor the access was requested for (our own company for borrower access). */
+  creditorOrganizationNumber: Scalars['String']['output'];
+  /** Number of input entries dropped because they repeated an earlier organisation number. */
+  duplicatesCollapsed: Scalars['Int']['output'];
+  /** One result per distinct organisation number, in the order of first appearance in the input. */
+  results: Array<AccessRequestResult>;
+  /** Number of upstream calls made (at most 100 companies each). */
+  upstreamCalls: Scalars['Int']['output'];
+};
+
+/** The result of an access request for one company. */
+export type AccessRequestResult = {
+  __typename?: 'AccessRequestResult';
+  /** True when access had already been requested or approved before this request (nothing changed). */
+  alreadyRequested: Scalars['Boolean']['output'];
+  /** Positions of this organisation number in the input list (more than one when it was repeated). */
+  inputIndexes: Array<Scalars['Int']['output']>;
+  /** Company name as Symetrisk knows it. */
+  name: Maybe<Scalars['String']['output']>;
+  /** True when the outcome is ACCEPTED, ALREADY_REQUESTED or ALREADY_APPROVED. */
+  ok: Scalars['Boolean']['output'];
+  /** Organisation number, normalised to 9 digits. */
+  organizationNumber: Scalars['String']['output'];
+  /** What happened. */
+  outcome: AccessRequestOutcome;
+  /** State of the relationship after the request; NONE when the company was refused. */
+  relationshipState: RelationshipState;
+  /** When access was requested (ISO-8601); null when refused or when the company approved unasked. */
+  requestedAt: Maybe<Scalars['String']['output']>;
+  /** Link to forward to the company so it can sign up and answer; null when refused. */
+  signupLink: Maybe<Scalars['String']['output']>;
+};
+
 /** Accounting figures at one month end (amounts in NOK). */
 export type AccountingSnapshot = {
   __typename?: 'AccountingSnapshot';
@@ -65,6 +126,50 @@ export type AccountingSnapshotEdge = {
   cursor: Scalars['String']['output'];
   /** The snapshot. */
   node: AccountingSnapshot;
+};
+
+/** A person to add to the ajourhold, as we hold them; Byndle may correct it. */
+export type AddAjourholdEntryInput = {
+  /** Birth date, YYYY-MM-DD (a real date). */
+  birthDate: Scalars['String']['input'];
+  /** Postal town, at most 100 characters; may be empty. */
+  city: Scalars['String']['input'];
+  /** Our own id of the entry, unique in the ajourhold: 1-100 characters of A-Z, a-z, 0-9, '_' and '-'. */
+  externalId: Scalars['String']['input'];
+  /** First name, 1-100 characters. */
+  firstName: Scalars['String']['input'];
+  /** House number with any letter, e.g. `12B`, at most 20 characters; may be empty. */
+  houseNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Last name, 1-100 characters. */
+  lastName: Scalars['String']['input'];
+  /** Mobile number in E.164 form, e.g. +4791234567. */
+  mobile?: InputMaybe<Scalars['String']['input']>;
+  /** Norwegian national identity number (fødselsnummer or D-number), 11 digits; helps Byndle choose between equal matches. */
+  nationalId?: InputMaybe<Scalars['String']['input']>;
+  /** Norwegian postal code, 4 digits. */
+  postalCode: Scalars['String']['input'];
+  /** Street name (without the house number), at most 200 characters; may be empty. */
+  street: Scalars['String']['input'];
+};
+
+/** What happened to an add. */
+export type AddAjourholdEntryOutcome =
+  /** The entry was added; `entry` is what Byndle stored. */
+  | 'ADDED'
+  /** An entry with this `externalId` is already in the ajourhold; nothing was changed and `entry` is null. */
+  | 'ALREADY_EXISTS';
+
+/** The result of addAjourholdEntry. */
+export type AddAjourholdEntryPayload = {
+  __typename?: 'AddAjourholdEntryPayload';
+  /** The fields Byndle corrected (empty when nothing was, or when not added). National identity numbers are never listed. */
+  corrections: Array<AjourholdCorrection>;
+  /** The entry as Byndle stored it (with corrections applied); null when `outcome` is ALREADY_EXISTS. */
+  entry: Maybe<AjourholdEntry>;
+  /** True when Byndle matched the person at level 2-9 and keeps the entry up to date; false when unmatched, matched only at 10-12, or not added. */
+  maintained: Scalars['Boolean']['output'];
+  /** Whether the entry was added or its `externalId` already existed. */
+  outcome: AddAjourholdEntryOutcome;
 };
 
 /** A postal address, current or historical. */
@@ -123,6 +228,17 @@ export type AjourholdChangeEdge = {
   cursor: Scalars['String']['output'];
   /** The change. */
   node: AjourholdChange;
+};
+
+/** One field Byndle replaced with the registered value when it added an entry. */
+export type AjourholdCorrection = {
+  __typename?: 'AjourholdCorrection';
+  /** What Byndle has registered and stored instead; null when it has nothing. */
+  corrected: Maybe<Scalars['String']['output']>;
+  /** The entry field, e.g. `firstName`, `street`, `postalCode`, `mobile`. */
+  field: Scalars['String']['output'];
+  /** What we sent; null when we sent nothing. */
+  sent: Maybe<Scalars['String']['output']>;
 };
 
 /** A person in our Byndle ajourhold. */
@@ -444,6 +560,60 @@ export type CreditScore = {
   score: Scalars['Float']['output'];
 };
 
+/** What happened to one company of `createCreditScorerCompany`. */
+export type CreditScorerCompanyOutcome =
+  /** The company already was a credit-scorer company (or is our own company); nothing changed. */
+  | 'ALREADY_EXISTS'
+  /** The company became a credit-scorer company now. */
+  | 'CREATED'
+  /** Symetrisk found the organisation number invalid. */
+  | 'INVALID_ORGANIZATION_NUMBER'
+  /**
+   * Symetrisk did not confirm this company because the upstream call carrying it failed after
+   * earlier calls of the same mutation succeeded; creating again is safe.
+   */
+  | 'NOT_CONFIRMED'
+  /** No organisation with this number in Brønnøysundregistrene. */
+  | 'NOT_FOUND'
+  /** Symetrisk refused it as our own organisation. */
+  | 'OWN_ORGANIZATION'
+  /** Symetrisk refused this company for a reason nordgraph does not know. */
+  | 'REJECTED';
+
+/** What `createCreditScorerCompany` did, company by company. */
+export type CreditScorerCompanyPayload = {
+  __typename?: 'CreditScorerCompanyPayload';
+  /** False when some results are NOT_CONFIRMED because an upstream call failed midway. */
+  complete: Scalars['Boolean']['output'];
+  /** Number of input entries dropped because they repeated an earlier organisation number. */
+  duplicatesCollapsed: Scalars['Int']['output'];
+  /** One result per distinct organisation number, in the order of first appearance in the input. */
+  results: Array<CreditScorerCompanyResult>;
+  /** Number of upstream calls made (at most 100 companies each). */
+  upstreamCalls: Scalars['Int']['output'];
+};
+
+/** The result of `createCreditScorerCompany` for one company. */
+export type CreditScorerCompanyResult = {
+  __typename?: 'CreditScorerCompanyResult';
+  /** True when it was a credit-scorer company before this request. */
+  alreadyExisted: Scalars['Boolean']['output'];
+  /** When it became a credit-scorer company (ISO-8601); null when refused. */
+  createdAt: Maybe<Scalars['String']['output']>;
+  /** Symetrisk's id of the credit-scorer company; null when refused. */
+  id: Maybe<Scalars['ID']['output']>;
+  /** Positions of this organisation number in the input list (more than one when it was repeated). */
+  inputIndexes: Array<Scalars['Int']['output']>;
+  /** Company name; null when refused. */
+  name: Maybe<Scalars['String']['output']>;
+  /** True when the outcome is CREATED or ALREADY_EXISTS. */
+  ok: Scalars['Boolean']['output'];
+  /** Organisation number, normalised to 9 digits. */
+  organizationNumber: Scalars['String']['output'];
+  /** What happened. */
+  outcome: CreditScorerCompanyOutcome;
+};
+
 /** A customer in the partner datastore (Connect). */
 export type Customer = {
   __typename?: 'Customer';
@@ -500,6 +670,14 @@ export type CustomerPhone = {
   phoneNumber: Scalars['String']['output'];
   /** `home` or `mobile`. */
   type: Scalars['String']['output'];
+};
+
+/** A phone number to store on a customer. */
+export type CustomerPhoneInput = {
+  /** E.164 number, e.g. +4791234567 (spaces and dashes are dropped). */
+  phoneNumber: Scalars['String']['input'];
+  /** `home` or `mobile`. */
+  type: Scalars['String']['input'];
 };
 
 /** Search input for partner customers. */
@@ -609,11 +787,82 @@ export type MarketingRestrictions = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Adds a person to our Byndle ajourhold. Byndle matches the record (SOUNDEX names, address,
+   * birth date) and answers with the entry as it stored it: for match levels 2-9 names, address,
+   * birth date and phones are replaced by the registered values (listed in `corrections`) and the
+   * person is maintained. The whole input is validated before anything is sent. An `externalId`
+   * already in the ajourhold gives `outcome: ALREADY_EXISTS` (not an error). Never retried
+   * upstream; send `idempotencyKey` to make a retry safe.
+   */
+  addAjourholdEntry: AddAjourholdEntryPayload;
+  /**
+   * Makes companies credit-scorer companies at Symetrisk: debtors can then pick them during
+   * onboarding, and we may request debtor access and read credit scores for them. Creating one
+   * that already exists is not an error (ALREADY_EXISTS). Validation, duplicates and splitting as
+   * for `requestBorrowerAccess`.
+   */
+  createCreditScorerCompany: CreditScorerCompanyPayload;
+  /**
    * Erasure: evicts everything nordgraph has cached about one person (every provider's answers
    * indexed by that person's national id). Returns how many cache entries were dropped. The
    * providers' own data is not touched.
    */
   forgetPerson: ForgetPersonResult;
+  /**
+   * Removes entries from our Byndle ajourhold: the entry with an `externalId`, or every entry
+   * matched to a `byndleId` (several of our records may match one person). Give exactly one of
+   * the two. Nothing to remove is not an error: `removed` is empty and `notFound` is true (so a
+   * second remove of the same thing says so). Never retried upstream.
+   */
+  removeAjourholdEntry: RemoveAjourholdEntryPayload;
+  /**
+   * Asks companies at Symetrisk for access to their accounting data, as borrowers of our own
+   * company. Each company gets a signup link to forward and a relationship in state
+   * ACCESS_REQUESTED. Asking again for a company already requested or approved is not an error: its
+   * result says ALREADY_REQUESTED or ALREADY_APPROVED with its current state. Every organisation
+   * number is checked (mod-11) before anything is sent; duplicates are collapsed into one result.
+   * More than 100 companies are sent in several upstream calls of at most 100.
+   */
+  requestBorrowerAccess: AccessRequestPayload;
+  /**
+   * Asks companies at Symetrisk to share their credit score with a creditor (our own company or a
+   * credit-scorer company we created). Same rules as `requestBorrowerAccess`. A creditor we do not
+   * act for is an error on this field (UPSTREAM_FORBIDDEN), an unknown one UPSTREAM_NOT_FOUND.
+   */
+  requestDebtorAccess: AccessRequestPayload;
+  /**
+   * Changes the signed-in end user's own customer record (Connect user mode; the caller's Connect
+   * token in the `x-connect-user-token` header). Send ONLY the fields to change: an absent field
+   * keeps its stored value, an explicit `null` clears it (lists become empty). Connect's update
+   * replaces every field, so nordgraph reads the current record, merges the change, validates the
+   * merged record and writes it whole: an email survives a change of name. Connect has no
+   * version check, so a change another writer makes between nordgraph's read and its write can be
+   * overwritten (the window is one round trip). With `idempotencyKey`, a retry returns the first
+   * result and makes no second write. A write is never retried automatically (not even on 429).
+   */
+  updateMyCustomer: UpdateMyCustomerPayload;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationAddAjourholdEntryArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: AddAjourholdEntryInput;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationCreateCreditScorerCompanyArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  organizationNumbers: Array<Scalars['String']['input']>;
 };
 
 
@@ -625,6 +874,52 @@ export type Mutation = {
 export type MutationForgetPersonArgs = {
   market?: InputMaybe<Market>;
   nationalId: Scalars['String']['input'];
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationRemoveAjourholdEntryArgs = {
+  byndleId?: InputMaybe<Scalars['String']['input']>;
+  externalId?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationRequestBorrowerAccessArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  organizationNumbers: Array<Scalars['String']['input']>;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationRequestDebtorAccessArgs = {
+  creditorOrganizationNumber: Scalars['String']['input'];
+  debtorOrganizationNumbers: Array<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationUpdateMyCustomerArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: UpdateMyCustomerInput;
 };
 
 /** Relay cursor pagination: where a page sits in its list. */
@@ -1218,6 +1513,15 @@ export type RelationshipState =
   /** No relationship. */
   | 'NONE';
 
+/** The result of removeAjourholdEntry. */
+export type RemoveAjourholdEntryPayload = {
+  __typename?: 'RemoveAjourholdEntryPayload';
+  /** True when nothing matched (nothing was removed, e.g. it was already removed); not an error. */
+  notFound: Scalars['Boolean']['output'];
+  /** The entries removed from the ajourhold, as they were. */
+  removed: Array<AjourholdEntry>;
+};
+
 /** Facts about a nordgraph instance. */
 export type Service = {
   __typename?: 'Service';
@@ -1310,6 +1614,48 @@ export type SymetriskNotificationEdge = {
   cursor: Scalars['String']['output'];
   /** The notification. */
   node: SymetriskNotification;
+};
+
+/**
+ * A change to the signed-in user's customer record. Every field is optional: absent keeps the
+ * stored value, `null` clears it. The record must keep a lastName or a companyName.
+ */
+export type UpdateMyCustomerInput = {
+  /** Company name, at most 40 characters; `null` or empty clears it (only if a lastName remains). */
+  companyName?: InputMaybe<Scalars['String']['input']>;
+  /** Department name, at most 40 characters; `null` or empty clears it. */
+  departmentName?: InputMaybe<Scalars['String']['input']>;
+  /** The whole new list of email addresses (replaces the stored list), at most 20, each at most 255 characters; `null` clears it. */
+  emails?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** First name, at most 30 characters; `null` or empty clears it. */
+  firstName?: InputMaybe<Scalars['String']['input']>;
+  /** Email address for invoices, at most 60 characters; `null` clears it. */
+  invoiceEmailAddress?: InputMaybe<Scalars['String']['input']>;
+  /** Last name, at most 30 characters; `null` or empty clears it (only if a companyName remains). */
+  lastName?: InputMaybe<Scalars['String']['input']>;
+  /** Middle name, at most 30 characters; `null` or empty clears it. */
+  middleName?: InputMaybe<Scalars['String']['input']>;
+  /** The whole new list of phone numbers (replaces the stored list), at most 20; `null` clears it. */
+  phoneNumbers?: InputMaybe<Array<CustomerPhoneInput>>;
+};
+
+/** The outcome of `updateMyCustomer`. */
+export type UpdateMyCustomerPayload = {
+  __typename?: 'UpdateMyCustomerPayload';
+  /** Input fields whose value differed from the stored one (e.g. `firstName`, `emails`). */
+  changedFields: Array<Scalars['String']['output']>;
+  /**
+   * The customer as it is now: read back from Connect after the write (`readBack: true`), or, when
+   * that read fails after a successful write, the merged record nordgraph wrote (`readBack: false`).
+   */
+  customer: Customer;
+  /**
+   * True when `customer` is Connect's record as read after the write (or as read when nothing was
+   * written); false when it is the merged record nordgraph wrote.
+   */
+  readBack: Scalars['Boolean']['output'];
+  /** False when the change matched the stored record and nothing was written. */
+  written: Scalars['Boolean']['output'];
 };
 
 /** A vehicle registered in Norway. */
@@ -1413,13 +1759,20 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AccessRequestOutcome: AccessRequestOutcome;
+  AccessRequestPayload: ResolverTypeWrapper<AccessRequestPayload>;
+  AccessRequestResult: ResolverTypeWrapper<AccessRequestResult>;
   AccountingSnapshot: ResolverTypeWrapper<AccountingSnapshot>;
   AccountingSnapshotConnection: ResolverTypeWrapper<AccountingSnapshotConnection>;
   AccountingSnapshotEdge: ResolverTypeWrapper<AccountingSnapshotEdge>;
+  AddAjourholdEntryInput: AddAjourholdEntryInput;
+  AddAjourholdEntryOutcome: AddAjourholdEntryOutcome;
+  AddAjourholdEntryPayload: ResolverTypeWrapper<Omit<AddAjourholdEntryPayload, 'entry'> & { entry?: Maybe<ResolversTypes['AjourholdEntry']> }>;
   Address: ResolverTypeWrapper<Address>;
   AjourholdChange: ResolverTypeWrapper<AjourholdChange>;
   AjourholdChangeConnection: ResolverTypeWrapper<AjourholdChangeConnection>;
   AjourholdChangeEdge: ResolverTypeWrapper<AjourholdChangeEdge>;
+  AjourholdCorrection: ResolverTypeWrapper<AjourholdCorrection>;
   AjourholdEntry: ResolverTypeWrapper<AjourholdEntryModel>;
   AjourholdEntryConnection: ResolverTypeWrapper<Omit<AjourholdEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AjourholdEntryEdge']> }>;
   AjourholdEntryEdge: ResolverTypeWrapper<Omit<AjourholdEntryEdge, 'node'> & { node: ResolversTypes['AjourholdEntry'] }>;
@@ -1442,10 +1795,14 @@ export type ResolversTypes = ResolversObject<{
   ConsumerState: ConsumerState;
   CredentialMatch: ResolverTypeWrapper<CredentialMatchModel>;
   CreditScore: ResolverTypeWrapper<CreditScore>;
+  CreditScorerCompanyOutcome: CreditScorerCompanyOutcome;
+  CreditScorerCompanyPayload: ResolverTypeWrapper<CreditScorerCompanyPayload>;
+  CreditScorerCompanyResult: ResolverTypeWrapper<CreditScorerCompanyResult>;
   Customer: ResolverTypeWrapper<CustomerModel>;
   CustomerConnection: ResolverTypeWrapper<Omit<CustomerConnection, 'edges'> & { edges: Array<ResolversTypes['CustomerEdge']> }>;
   CustomerEdge: ResolverTypeWrapper<Omit<CustomerEdge, 'node'> & { node: ResolversTypes['Customer'] }>;
   CustomerPhone: ResolverTypeWrapper<CustomerPhone>;
+  CustomerPhoneInput: CustomerPhoneInput;
   CustomerSearchInput: CustomerSearchInput;
   EnrichmentVariable: ResolverTypeWrapper<EnrichmentVariable>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -1475,6 +1832,7 @@ export type ResolversTypes = ResolversObject<{
   ProvidersMode: ProvidersMode;
   Query: ResolverTypeWrapper<{}>;
   RelationshipState: RelationshipState;
+  RemoveAjourholdEntryPayload: ResolverTypeWrapper<Omit<RemoveAjourholdEntryPayload, 'removed'> & { removed: Array<ResolversTypes['AjourholdEntry']> }>;
   Service: ResolverTypeWrapper<Service>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubscribedPerson: ResolverTypeWrapper<SubscribedPersonModel>;
@@ -1484,18 +1842,25 @@ export type ResolversTypes = ResolversObject<{
   SymetriskNotification: ResolverTypeWrapper<SymetriskNotification>;
   SymetriskNotificationConnection: ResolverTypeWrapper<SymetriskNotificationConnection>;
   SymetriskNotificationEdge: ResolverTypeWrapper<SymetriskNotificationEdge>;
+  UpdateMyCustomerInput: UpdateMyCustomerInput;
+  UpdateMyCustomerPayload: ResolverTypeWrapper<Omit<UpdateMyCustomerPayload, 'customer'> & { customer: ResolversTypes['Customer'] }>;
   Vehicle: ResolverTypeWrapper<VehicleModel>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AccessRequestPayload: AccessRequestPayload;
+  AccessRequestResult: AccessRequestResult;
   AccountingSnapshot: AccountingSnapshot;
   AccountingSnapshotConnection: AccountingSnapshotConnection;
   AccountingSnapshotEdge: AccountingSnapshotEdge;
+  AddAjourholdEntryInput: AddAjourholdEntryInput;
+  AddAjourholdEntryPayload: Omit<AddAjourholdEntryPayload, 'entry'> & { entry?: Maybe<ResolversParentTypes['AjourholdEntry']> };
   Address: Address;
   AjourholdChange: AjourholdChange;
   AjourholdChangeConnection: AjourholdChangeConnection;
   AjourholdChangeEdge: AjourholdChangeEdge;
+  AjourholdCorrection: AjourholdCorrection;
   AjourholdEntry: AjourholdEntryModel;
   AjourholdEntryConnection: Omit<AjourholdEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AjourholdEntryEdge']> };
   AjourholdEntryEdge: Omit<AjourholdEntryEdge, 'node'> & { node: ResolversParentTypes['AjourholdEntry'] };
@@ -1516,10 +1881,13 @@ export type ResolversParentTypes = ResolversObject<{
   ConsumerEdge: Omit<ConsumerEdge, 'node'> & { node: ResolversParentTypes['Consumer'] };
   CredentialMatch: CredentialMatchModel;
   CreditScore: CreditScore;
+  CreditScorerCompanyPayload: CreditScorerCompanyPayload;
+  CreditScorerCompanyResult: CreditScorerCompanyResult;
   Customer: CustomerModel;
   CustomerConnection: Omit<CustomerConnection, 'edges'> & { edges: Array<ResolversParentTypes['CustomerEdge']> };
   CustomerEdge: Omit<CustomerEdge, 'node'> & { node: ResolversParentTypes['Customer'] };
   CustomerPhone: CustomerPhone;
+  CustomerPhoneInput: CustomerPhoneInput;
   CustomerSearchInput: CustomerSearchInput;
   EnrichmentVariable: EnrichmentVariable;
   Float: Scalars['Float']['output'];
@@ -1542,6 +1910,7 @@ export type ResolversParentTypes = ResolversObject<{
   Property: Property;
   ProviderStatus: ProviderStatus;
   Query: {};
+  RemoveAjourholdEntryPayload: Omit<RemoveAjourholdEntryPayload, 'removed'> & { removed: Array<ResolversParentTypes['AjourholdEntry']> };
   Service: Service;
   String: Scalars['String']['output'];
   SubscribedPerson: SubscribedPersonModel;
@@ -1551,7 +1920,31 @@ export type ResolversParentTypes = ResolversObject<{
   SymetriskNotification: SymetriskNotification;
   SymetriskNotificationConnection: SymetriskNotificationConnection;
   SymetriskNotificationEdge: SymetriskNotificationEdge;
+  UpdateMyCustomerInput: UpdateMyCustomerInput;
+  UpdateMyCustomerPayload: Omit<UpdateMyCustomerPayload, 'customer'> & { customer: ResolversParentTypes['Customer'] };
   Vehicle: VehicleModel;
+}>;
+
+export type AccessRequestPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AccessRequestPayload'] = ResolversParentTypes['AccessRequestPayload']> = ResolversObject<{
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  creditorOrganizationNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  duplicatesCollapsed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['AccessRequestResult']>, ParentType, ContextType>;
+  upstreamCalls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type AccessRequestResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AccessRequestResult'] = ResolversParentTypes['AccessRequestResult']> = ResolversObject<{
+  alreadyRequested?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inputIndexes?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  organizationNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['AccessRequestOutcome'], ParentType, ContextType>;
+  relationshipState?: Resolver<ResolversTypes['RelationshipState'], ParentType, ContextType>;
+  requestedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  signupLink?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type AccountingSnapshotResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AccountingSnapshot'] = ResolversParentTypes['AccountingSnapshot']> = ResolversObject<{
@@ -1579,6 +1972,14 @@ export type AccountingSnapshotConnectionResolvers<ContextType = GatewayContext, 
 export type AccountingSnapshotEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AccountingSnapshotEdge'] = ResolversParentTypes['AccountingSnapshotEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['AccountingSnapshot'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type AddAjourholdEntryPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AddAjourholdEntryPayload'] = ResolversParentTypes['AddAjourholdEntryPayload']> = ResolversObject<{
+  corrections?: Resolver<Array<ResolversTypes['AjourholdCorrection']>, ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['AjourholdEntry']>, ParentType, ContextType>;
+  maintained?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['AddAjourholdEntryOutcome'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1614,6 +2015,13 @@ export type AjourholdChangeConnectionResolvers<ContextType = GatewayContext, Par
 export type AjourholdChangeEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AjourholdChangeEdge'] = ResolversParentTypes['AjourholdChangeEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['AjourholdChange'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type AjourholdCorrectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AjourholdCorrection'] = ResolversParentTypes['AjourholdCorrection']> = ResolversObject<{
+  corrected?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -1762,6 +2170,26 @@ export type CreditScoreResolvers<ContextType = GatewayContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type CreditScorerCompanyPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CreditScorerCompanyPayload'] = ResolversParentTypes['CreditScorerCompanyPayload']> = ResolversObject<{
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  duplicatesCollapsed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['CreditScorerCompanyResult']>, ParentType, ContextType>;
+  upstreamCalls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type CreditScorerCompanyResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CreditScorerCompanyResult'] = ResolversParentTypes['CreditScorerCompanyResult']> = ResolversObject<{
+  alreadyExisted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  inputIndexes?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  organizationNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['CreditScorerCompanyOutcome'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CustomerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer']> = ResolversObject<{
   attachedUserIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   companyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1829,7 +2257,13 @@ export type MarketingRestrictionsResolvers<ContextType = GatewayContext, ParentT
 }>;
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addAjourholdEntry?: Resolver<ResolversTypes['AddAjourholdEntryPayload'], ParentType, ContextType, RequireFields<MutationAddAjourholdEntryArgs, 'input'>>;
+  createCreditScorerCompany?: Resolver<ResolversTypes['CreditScorerCompanyPayload'], ParentType, ContextType, RequireFields<MutationCreateCreditScorerCompanyArgs, 'organizationNumbers'>>;
   forgetPerson?: Resolver<ResolversTypes['ForgetPersonResult'], ParentType, ContextType, RequireFields<MutationForgetPersonArgs, 'market' | 'nationalId'>>;
+  removeAjourholdEntry?: Resolver<ResolversTypes['RemoveAjourholdEntryPayload'], ParentType, ContextType, Partial<MutationRemoveAjourholdEntryArgs>>;
+  requestBorrowerAccess?: Resolver<ResolversTypes['AccessRequestPayload'], ParentType, ContextType, RequireFields<MutationRequestBorrowerAccessArgs, 'organizationNumbers'>>;
+  requestDebtorAccess?: Resolver<ResolversTypes['AccessRequestPayload'], ParentType, ContextType, RequireFields<MutationRequestDebtorAccessArgs, 'creditorOrganizationNumber' | 'debtorOrganizationNumbers'>>;
+  updateMyCustomer?: Resolver<ResolversTypes['UpdateMyCustomerPayload'], ParentType, ContextType, RequireFields<MutationUpdateMyCustomerArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1952,6 +2386,12 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   vehicle?: Resolver<Maybe<ResolversTypes['Vehicle']>, ParentType, ContextType, Partial<QueryVehicleArgs>>;
 }>;
 
+export type RemoveAjourholdEntryPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RemoveAjourholdEntryPayload'] = ResolversParentTypes['RemoveAjourholdEntryPayload']> = ResolversObject<{
+  notFound?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  removed?: Resolver<Array<ResolversTypes['AjourholdEntry']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type ServiceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Service'] = ResolversParentTypes['Service']> = ResolversObject<{
   mode?: Resolver<ResolversTypes['ProvidersMode'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2005,6 +2445,14 @@ export type SymetriskNotificationEdgeResolvers<ContextType = GatewayContext, Par
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type UpdateMyCustomerPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UpdateMyCustomerPayload'] = ResolversParentTypes['UpdateMyCustomerPayload']> = ResolversObject<{
+  changedFields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  readBack?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  written?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type VehicleResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Vehicle'] = ResolversParentTypes['Vehicle']> = ResolversObject<{
   color?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   firstRegistered?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2020,13 +2468,17 @@ export type VehicleResolvers<ContextType = GatewayContext, ParentType extends Re
 }>;
 
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
+  AccessRequestPayload?: AccessRequestPayloadResolvers<ContextType>;
+  AccessRequestResult?: AccessRequestResultResolvers<ContextType>;
   AccountingSnapshot?: AccountingSnapshotResolvers<ContextType>;
   AccountingSnapshotConnection?: AccountingSnapshotConnectionResolvers<ContextType>;
   AccountingSnapshotEdge?: AccountingSnapshotEdgeResolvers<ContextType>;
+  AddAjourholdEntryPayload?: AddAjourholdEntryPayloadResolvers<ContextType>;
   Address?: AddressResolvers<ContextType>;
   AjourholdChange?: AjourholdChangeResolvers<ContextType>;
   AjourholdChangeConnection?: AjourholdChangeConnectionResolvers<ContextType>;
   AjourholdChangeEdge?: AjourholdChangeEdgeResolvers<ContextType>;
+  AjourholdCorrection?: AjourholdCorrectionResolvers<ContextType>;
   AjourholdEntry?: AjourholdEntryResolvers<ContextType>;
   AjourholdEntryConnection?: AjourholdEntryConnectionResolvers<ContextType>;
   AjourholdEntryEdge?: AjourholdEntryEdgeResolvers<ContextType>;
@@ -2045,6 +2497,8 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ConsumerEdge?: ConsumerEdgeResolvers<ContextType>;
   CredentialMatch?: CredentialMatchResolvers<ContextType>;
   CreditScore?: CreditScoreResolvers<ContextType>;
+  CreditScorerCompanyPayload?: CreditScorerCompanyPayloadResolvers<ContextType>;
+  CreditScorerCompanyResult?: CreditScorerCompanyResultResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
@@ -2066,6 +2520,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Property?: PropertyResolvers<ContextType>;
   ProviderStatus?: ProviderStatusResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RemoveAjourholdEntryPayload?: RemoveAjourholdEntryPayloadResolvers<ContextType>;
   Service?: ServiceResolvers<ContextType>;
   SubscribedPerson?: SubscribedPersonResolvers<ContextType>;
   SubscribedPersonConnection?: SubscribedPersonConnectionResolvers<ContextType>;
@@ -2074,6 +2529,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   SymetriskNotification?: SymetriskNotificationResolvers<ContextType>;
   SymetriskNotificationConnection?: SymetriskNotificationConnectionResolvers<ContextType>;
   SymetriskNotificationEdge?: SymetriskNotificationEdgeResolvers<ContextType>;
+  UpdateMyCustomerPayload?: UpdateMyCustomerPayloadResolvers<ContextType>;
   Vehicle?: VehicleResolvers<ContextType>;
 }>;
 

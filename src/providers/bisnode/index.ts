@@ -1,20 +1,24 @@
 import type { ProviderDeps, LoaderDeps } from '../deps.js';
 import type { ProviderEndpoint } from '../../config.js';
+import { createBisnodeHttpClient, type BisnodeClient } from './client.js';
+import { bisnodePersonKey, createBisnodeLoaders as createLoaders, type BisnodeLoaders } from './loaders.js';
 
-// STUB: the Bisnode client (client.ts, schemas.ts, mapping.ts, loaders.ts) replaces this.
-export interface BisnodeClient {
-  /** A cheap authenticated call, for providerStatus and /readyz. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
+export type { BisnodeClient } from './client.js';
+export type { BisnodeLoaders, TokenPage } from './loaders.js';
+export type { BisnodePersonRecord } from './mapping.js';
+/**
+ * `bisnodePersonKey(market, normalisedId)` = `${market}:${normalisedId}`: the key of
+ * `loaders.bisnode.personByNationalId` and `enrichmentByNationalId`. `normalisedId` is the
+ * `value` of validateNationalId (SE in the 12-digit form Bisnode takes as legalId).
+ */
+export { bisnodePersonKey };
+
+/** Bisnode / Dun & Bradstreet Consumer Intelligence V3: one client per process (pool and token cache). */
+export function createBisnodeClient(endpoint: ProviderEndpoint, deps: ProviderDeps): BisnodeClient {
+  return createBisnodeHttpClient(endpoint, deps);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the real loaders
-export interface BisnodeLoaders {}
-
-export function createBisnodeClient(_endpoint: ProviderEndpoint, _deps: ProviderDeps): BisnodeClient {
-  return { ping: async () => undefined, close: async () => undefined };
-}
-
-export function createBisnodeLoaders(_client: BisnodeClient, _deps: LoaderDeps): BisnodeLoaders {
-  return {};
+/** Fresh per request: DataLoaders over the client, read through the shared cache. */
+export function createBisnodeLoaders(client: BisnodeClient, deps: LoaderDeps): BisnodeLoaders {
+  return createLoaders(client, deps);
 }
