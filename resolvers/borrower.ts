@@ -6,9 +6,14 @@ import { UpstreamError } from '../src/providers/errors.js';
 import {
   SYMETRISK_MAX_LIMIT,
   accountingKey,
+  collapseDuplicates,
+  createCreditScorerCompany,
   creditScoreKey,
   debtorsKey,
+  evictAfterWrite,
   pageKey,
+  requestBorrowerAccess,
+  requestDebtorAccess,
 } from '../src/providers/symetrisk/index.js';
 import { validateNorwegianOrgNumber } from '../src/security/identifiers.js';
 
@@ -17,6 +22,26 @@ function orgNumber(argument: string, value: string): string {
   const result = validateNorwegianOrgNumber(value);
   if (!result.ok) throw new InputError(argument, result.expected);
   return result.value;
+}
+
+/** Most organisation numbers one mutation takes: ten upstream calls of 100. */
+const MAX_WRITE_INPUT = 1_000;
+
+/**
+ * Every number of a write list validated (mod-11) and normalised before anything goes upstream;
+ * the first bad one names its position (`organizationNumbers[3]`, extensions.index 3), never
+ * its value.
+ */
+function orgNumberList(argument: string, values: readonly string[]): string[] {
+  if (values.length === 0) throw new InputError(argument, 'at least one organisation number');
+  if (values.length > MAX_WRITE_INPUT) {
+    throw new InputError(argument, `at most ${MAX_WRITE_INPUT} organisation numbers`);
+  }
+  return values.map((value, index) => {
+    const result = validateNorwegianOrgNumber(value);
+    if (!result.ok) throw new InputError(`${argument}[${index}]`, result.expected, { index });
+    return result.value;
+  });
 }
 
 /** `first`/`after` as Symetrisk's limit/skip. */
@@ -73,6 +98,60 @@ export const borrowerResolvers: Resolvers = {
     symetriskNotifications: async (_root, args, ctx) => {
       const page = offsetPage(args.first, args.after, 20);
       return connection(await ctx.loaders.symetrisk.notifications.load(pageKey(page)), page.skip);
+    },
+  },
+
+  Mutation: {
+    // Each write runs at most once per idempotency key; the cache is evicted even when the write
+    // failed, since a call that timed out may still have changed the relationship upstream.
+    requestBorrowerAccess: (_root, args, ctx) => {
+      const orgNrs = orgNumberList('organizationNumbers', args.organizationNumbers);
+      return ctx.idempotency.run(
+        'symetrisk.requestBorrowerAccess',
+        ctx.caller,
+        args.idempotencyKey,
+        { orgNrs },
+        async () => {
+          const input = collapseDuplicates(orgNrs);
+          try {
+            return await requestBorrowerAccess(ctx.clients.symetrisk, input);
+          } finally {
+            await evictAfterWrite(ctx.cache, ctx.loaders.symetrisk, input.distinct);
+          }
+        },
+      );
+    },
+
+    requestDebtorAccess: (_root, args, ctx) => {
+      const creditor = orgNumber('creditorOrganizationNumber', args.creditorOrganizationNumber);
+      const orgNrs = orgNumberList('debtorOrganizationNumbers', args.debtorOrganizationNumbers);
+      return ctx.idempotency.run(
+        'symetrisk.requestDebtorAccess',
+        ctx.caller,
+        args.idempotencyKey,
+        { creditor, orgNrs },
+        async () => {
+          const input = collapseDuplicates(orgNrs);
+          try {
+            return await requestDebtorAccess(ctx.clients.symetrisk, creditor, input);
+          } finally {
+            await evictAfterWrite(ctx.cache, ctx.loaders.symetrisk, input.distinct);
+          }
+        },
+      );
+    },
+
+    // Nothing cached reads credit-scorer status (borrower, score and accounting entries do not
+    // change when a company becomes a credit scorer), so there is nothing to evict.
+    createCreditScorerCompany: (_root, args, ctx) => {
+      const orgNrs = orgNumberList('organizationNumbers', args.organizationNumbers);
+      return ctx.idempotency.run(
+        'symetrisk.createCreditScorerCompany',
+        ctx.caller,
+        args.idempotencyKey,
+        { orgNrs },
+        () => createCreditScorerCompany(ctx.clients.symetrisk, collapseDuplicates(orgNrs)),
+      );
     },
   },
 

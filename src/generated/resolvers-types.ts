@@ -317,6 +317,33 @@ export type AuditEventEdge = {
   node: AuditEvent;
 };
 
+/** Event types a Bisnode webhook can deliver. */
+export type BisnodeEventType =
+  /** Every event type (Bisnode's `*`). */
+  | 'ALL'
+  /** A consumer was deleted. */
+  | 'CONSUMER_DELETED'
+  /** A consumer was identified as a person. */
+  | 'CONSUMER_IDENTIFIED'
+  /** No person could be identified for a consumer. */
+  | 'CONSUMER_NOT_IDENTIFIED'
+  /** A consumer was uploaded. */
+  | 'CONSUMER_UPLOADED'
+  /** A subscribed person's enrichment changed. */
+  | 'ENRICHMENT_CHANGED'
+  /** A life event was predicted for a subscribed person. */
+  | 'LIFE_EVENT'
+  /** A subscribed person changed. */
+  | 'PERSON_CHANGED'
+  /** A person got a new gedi. */
+  | 'PERSON_REIDENTIFIED'
+  /** A person got its first consumer and is now subscribed. */
+  | 'PERSON_SUBSCRIBED'
+  /** A person lost its last consumer and is no longer subscribed. */
+  | 'PERSON_UNSUBSCRIBED'
+  /** Test event, sent when a webhook is created. */
+  | 'PING';
+
 /** Search input for Bisnode's person search. */
 export type BisnodeFindInput = {
   /** Postal city. */
@@ -516,6 +543,19 @@ export type ConsumerConnection = {
   pageInfo: PageInfo;
 };
 
+/** The outcome of one consumer id of a delete. */
+export type ConsumerDeleteResult = {
+  __typename?: 'ConsumerDeleteResult';
+  /** True when Bisnode accepted the deletion (also for ids it did not know), false when not done, null when unknown. */
+  accepted: Maybe<Scalars['Boolean']['output']>;
+  /** The consumer id. */
+  consumerId: Scalars['String']['output'];
+  /** Why it was not accepted; null when accepted. */
+  error: Maybe<ConsumerWriteError>;
+  /** Position of the id in the input list (its first position when repeated). */
+  index: Scalars['Int']['output'];
+};
+
 /** A consumer in a page. */
 export type ConsumerEdge = {
   __typename?: 'ConsumerEdge';
@@ -523,6 +563,47 @@ export type ConsumerEdge = {
   cursor: Scalars['String']['output'];
   /** The consumer. */
   node: Consumer;
+};
+
+/**
+ * A consumer to upload: our id, the market, and as much identifying data as we have (at least one
+ * field besides consumerId and market). Text fields are trimmed and hold 1 to 250 characters.
+ */
+export type ConsumerInput = {
+  /** Apartment. */
+  apartment?: InputMaybe<Scalars['String']['input']>;
+  /** Postal city. */
+  city?: InputMaybe<Scalars['String']['input']>;
+  /** Our own unique id of the consumer: 1-250 characters of a-z, A-Z, 0-9, @, - and _, not starting with _. */
+  consumerId: Scalars['String']['input'];
+  /** Birth date, YYYY-MM-DD (a real date, not in the future; must agree with nationalId when both are given). */
+  dateOfBirth?: InputMaybe<Scalars['String']['input']>;
+  /** Entrance, e.g. A. */
+  entrance?: InputMaybe<Scalars['String']['input']>;
+  /** Family name(s). */
+  familyName?: InputMaybe<Scalars['String']['input']>;
+  /** First name(s); Bisnode uses the first three. */
+  firstName?: InputMaybe<Scalars['String']['input']>;
+  /** Floor. */
+  floor?: InputMaybe<Scalars['String']['input']>;
+  /** The address as one string, e.g. `Storgatan 22B, 41114 Göteborg`. */
+  fullAddress?: InputMaybe<Scalars['String']['input']>;
+  /** Gender. */
+  gender?: InputMaybe<Gender>;
+  /** Market whose registers Bisnode searches. */
+  market: Market;
+  /** National identity number, valid for the market; when given it alone decides the match. */
+  nationalId?: InputMaybe<Scalars['String']['input']>;
+  /** A current or earlier phone number in E.164 form, e.g. +46704284712 (spaces and dashes allowed). */
+  phoneNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Postal code. */
+  postalCode?: InputMaybe<Scalars['String']['input']>;
+  /** Street name of a current or earlier address. */
+  streetName?: InputMaybe<Scalars['String']['input']>;
+  /** Street number. */
+  streetNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Birth year, 1800 to this year (must agree with dateOfBirth). */
+  yearOfBirth?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Identification state of an uploaded consumer. */
@@ -535,6 +616,54 @@ export type ConsumerState =
   | 'NOT_IDENTIFIED'
   /** Uploaded, waiting for identification. */
   | 'UPLOADED';
+
+/** The outcome of one consumer of an upload. */
+export type ConsumerUploadResult = {
+  __typename?: 'ConsumerUploadResult';
+  /** True when Bisnode accepted it, false when it was not stored, null when unknown (UNCONFIRMED). */
+  accepted: Maybe<Scalars['Boolean']['output']>;
+  /** Our id of the consumer. */
+  consumerId: Scalars['String']['output'];
+  /** Why it was not accepted; null when accepted. */
+  error: Maybe<ConsumerWriteError>;
+  /** Position of the consumer in the input list. */
+  index: Scalars['Int']['output'];
+  /** UPLOADED when accepted (identification follows); null otherwise. */
+  state: Maybe<ConsumerState>;
+};
+
+/** Why an item of a consumer write was not confirmed. */
+export type ConsumerWriteError = {
+  __typename?: 'ConsumerWriteError';
+  /** What happened. */
+  code: ConsumerWriteErrorCode;
+  /** The input field Bisnode named, e.g. `consumers[3].nationalId`; null when it named none. */
+  field: Maybe<Scalars['String']['output']>;
+  /** A sentence for humans; never holds the item's personal data. */
+  message: Scalars['String']['output'];
+  /** The upstream HTTP status, when there was one. */
+  status: Maybe<Scalars['Int']['output']>;
+  /** The upstream failure's code (e.g. UPSTREAM_UNAVAILABLE) when an upstream call failed. */
+  upstreamCode: Maybe<Scalars['String']['output']>;
+};
+
+/** Why one consumer (or consumer id) of a write was not confirmed as done. */
+export type ConsumerWriteErrorCode =
+  /** Bisnode refused the whole upstream call carrying this item without naming items; it was not stored. */
+  | 'BATCH_REJECTED'
+  /**
+   * Not sent: an earlier upstream call of this mutation failed in a way the next would too
+   * (Bisnode unavailable, rate limited or refusing our credentials). Not stored; send it again.
+   */
+  | 'NOT_SENT'
+  /** Bisnode named this item in a Constraint Violation; it was not stored (`field` says which input field). */
+  | 'REJECTED'
+  /**
+   * The upstream call carrying this item got no usable answer (timeout, lost connection, server
+   * error): it may or may not be stored. Sending it again is safe (an upload replaces, a delete of
+   * a deleted id is ignored).
+   */
+  | 'UNCONFIRMED';
 
 /** A credential that belongs to a customer. */
 export type CredentialMatch = {
@@ -712,6 +841,23 @@ export type CustomerSearchInput = {
   streetNumber?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** What deleteConsumers did, id by id. */
+export type DeleteConsumersPayload = {
+  __typename?: 'DeleteConsumersPayload';
+  /** How many distinct ids Bisnode accepted for deletion. */
+  acceptedCount: Scalars['Int']['output'];
+  /** True when every id was accepted. */
+  complete: Scalars['Boolean']['output'];
+  /** How many were certainly not deleted. */
+  rejectedCount: Scalars['Int']['output'];
+  /** One result per distinct id, in order of first appearance. */
+  results: Array<ConsumerDeleteResult>;
+  /** How many have an unknown outcome (UNCONFIRMED). */
+  unconfirmedCount: Scalars['Int']['output'];
+  /** Upstream DELETE /consumers calls made. */
+  upstreamCalls: Scalars['Int']['output'];
+};
+
 /** One Bisnode enrichment variable. */
 export type EnrichmentVariable = {
   __typename?: 'EnrichmentVariable';
@@ -796,12 +942,29 @@ export type Mutation = {
    */
   addAjourholdEntry: AddAjourholdEntryPayload;
   /**
+   * Registers a webhook at Bisnode. Bisnode answers with a signing secret once; nordgraph stores it
+   * to verify deliveries and never returns it. Bisnode sends a PING to the url right after. A url
+   * already registered is BAD_USER_INPUT on `url` (delete that webhook first).
+   */
+  createBisnodeWebhook: BisnodeWebhook;
+  /**
    * Makes companies credit-scorer companies at Symetrisk: debtors can then pick them during
    * onboarding, and we may request debtor access and read credit scores for them. Creating one
    * that already exists is not an error (ALREADY_EXISTS). Validation, duplicates and splitting as
    * for `requestBorrowerAccess`.
    */
   createCreditScorerCompany: CreditScorerCompanyPayload;
+  /**
+   * Deletes a Bisnode webhook and the secret nordgraph stored for it. Null when Bisnode has no
+   * webhook with this id (its stored secret, if any, is dropped all the same).
+   */
+  deleteBisnodeWebhook: Maybe<BisnodeWebhook>;
+  /**
+   * Deletes uploaded consumers at Bisnode (a person that loses its last consumer is unsubscribed).
+   * Ids are validated first; repeated ids are sent once. Sent in calls of at most 250 ids. Bisnode
+   * ignores ids it does not know, so `accepted` does not prove the consumer existed.
+   */
+  deleteConsumers: DeleteConsumersPayload;
   /**
    * Erasure: evicts everything nordgraph has cached about one person (every provider's answers
    * indexed by that person's national id). Returns how many cache entries were dropped. The
@@ -841,6 +1004,18 @@ export type Mutation = {
    * result and makes no second write. A write is never retried automatically (not even on 429).
    */
   updateMyCustomer: UpdateMyCustomerPayload;
+  /**
+   * Uploads consumers to Bisnode for identification. Every item is validated before anything is
+   * sent (a bad item is BAD_USER_INPUT naming `consumers[i].<field>`, with `extensions.index`, and
+   * nothing is uploaded); national ids are normalised (Swedish ones to 12 digits) and phone numbers
+   * to E.164. The consumers go to Bisnode in calls of at most 100, one after another. Identification
+   * runs afterwards at Bisnode: follow it with `consumers(state:)` or the webhooks. Uploading a
+   * consumerId again replaces that consumer and restarts its identification. If Bisnode rejects
+   * named items of a call, those are reported REJECTED and the rest of that call is sent once more
+   * (Bisnode stores nothing of a rejected call, so this is not a repeated write). Never retried
+   * otherwise; send `idempotencyKey` to make a retry of the whole mutation safe.
+   */
+  uploadConsumers: UploadConsumersPayload;
 };
 
 
@@ -860,9 +1035,44 @@ export type MutationAddAjourholdEntryArgs = {
  * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
  * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
  */
+export type MutationCreateBisnodeWebhookArgs = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  events: Array<BisnodeEventType>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  url: Scalars['String']['input'];
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
 export type MutationCreateCreditScorerCompanyArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   organizationNumbers: Array<Scalars['String']['input']>;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationDeleteBisnodeWebhookArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationDeleteConsumersArgs = {
+  consumerIds: Array<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -920,6 +1130,17 @@ export type MutationRequestDebtorAccessArgs = {
 export type MutationUpdateMyCustomerArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: UpdateMyCustomerInput;
+};
+
+
+/**
+ * Writes. Every write validates its whole input before anything goes upstream, reports outcomes per
+ * item, and accepts an `idempotencyKey`: a retry with the same key returns the first result and
+ * makes no second upstream write, also on another nordgraph instance sharing the same Redis.
+ */
+export type MutationUploadConsumersArgs = {
+  consumers: Array<ConsumerInput>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Relay cursor pagination: where a page sits in its list. */
@@ -1658,6 +1879,23 @@ export type UpdateMyCustomerPayload = {
   written: Scalars['Boolean']['output'];
 };
 
+/** What uploadConsumers did, consumer by consumer. */
+export type UploadConsumersPayload = {
+  __typename?: 'UploadConsumersPayload';
+  /** How many consumers Bisnode accepted. */
+  acceptedCount: Scalars['Int']['output'];
+  /** True when every consumer was accepted. */
+  complete: Scalars['Boolean']['output'];
+  /** How many were certainly not stored (REJECTED, BATCH_REJECTED, NOT_SENT). */
+  rejectedCount: Scalars['Int']['output'];
+  /** One result per input consumer, in input order. */
+  results: Array<ConsumerUploadResult>;
+  /** How many have an unknown outcome (UNCONFIRMED). */
+  unconfirmedCount: Scalars['Int']['output'];
+  /** Upstream POST /consumers calls made, resubmissions included. */
+  upstreamCalls: Scalars['Int']['output'];
+};
+
 /** A vehicle registered in Norway. */
 export type Vehicle = {
   __typename?: 'Vehicle';
@@ -1779,6 +2017,7 @@ export type ResolversTypes = ResolversObject<{
   AuditEvent: ResolverTypeWrapper<AuditEvent>;
   AuditEventConnection: ResolverTypeWrapper<AuditEventConnection>;
   AuditEventEdge: ResolverTypeWrapper<AuditEventEdge>;
+  BisnodeEventType: BisnodeEventType;
   BisnodeFindInput: BisnodeFindInput;
   BisnodeWebhook: ResolverTypeWrapper<BisnodeWebhook>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -1791,8 +2030,13 @@ export type ResolversTypes = ResolversObject<{
   ByndleWebhook: ResolverTypeWrapper<ByndleWebhook>;
   Consumer: ResolverTypeWrapper<ConsumerModel>;
   ConsumerConnection: ResolverTypeWrapper<Omit<ConsumerConnection, 'edges'> & { edges: Array<ResolversTypes['ConsumerEdge']> }>;
+  ConsumerDeleteResult: ResolverTypeWrapper<ConsumerDeleteResult>;
   ConsumerEdge: ResolverTypeWrapper<Omit<ConsumerEdge, 'node'> & { node: ResolversTypes['Consumer'] }>;
+  ConsumerInput: ConsumerInput;
   ConsumerState: ConsumerState;
+  ConsumerUploadResult: ResolverTypeWrapper<ConsumerUploadResult>;
+  ConsumerWriteError: ResolverTypeWrapper<ConsumerWriteError>;
+  ConsumerWriteErrorCode: ConsumerWriteErrorCode;
   CredentialMatch: ResolverTypeWrapper<CredentialMatchModel>;
   CreditScore: ResolverTypeWrapper<CreditScore>;
   CreditScorerCompanyOutcome: CreditScorerCompanyOutcome;
@@ -1804,6 +2048,7 @@ export type ResolversTypes = ResolversObject<{
   CustomerPhone: ResolverTypeWrapper<CustomerPhone>;
   CustomerPhoneInput: CustomerPhoneInput;
   CustomerSearchInput: CustomerSearchInput;
+  DeleteConsumersPayload: ResolverTypeWrapper<DeleteConsumersPayload>;
   EnrichmentVariable: ResolverTypeWrapper<EnrichmentVariable>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ForgetPersonResult: ResolverTypeWrapper<ForgetPersonResult>;
@@ -1844,6 +2089,7 @@ export type ResolversTypes = ResolversObject<{
   SymetriskNotificationEdge: ResolverTypeWrapper<SymetriskNotificationEdge>;
   UpdateMyCustomerInput: UpdateMyCustomerInput;
   UpdateMyCustomerPayload: ResolverTypeWrapper<Omit<UpdateMyCustomerPayload, 'customer'> & { customer: ResolversTypes['Customer'] }>;
+  UploadConsumersPayload: ResolverTypeWrapper<UploadConsumersPayload>;
   Vehicle: ResolverTypeWrapper<VehicleModel>;
 }>;
 
@@ -1878,7 +2124,11 @@ export type ResolversParentTypes = ResolversObject<{
   ByndleWebhook: ByndleWebhook;
   Consumer: ConsumerModel;
   ConsumerConnection: Omit<ConsumerConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConsumerEdge']> };
+  ConsumerDeleteResult: ConsumerDeleteResult;
   ConsumerEdge: Omit<ConsumerEdge, 'node'> & { node: ResolversParentTypes['Consumer'] };
+  ConsumerInput: ConsumerInput;
+  ConsumerUploadResult: ConsumerUploadResult;
+  ConsumerWriteError: ConsumerWriteError;
   CredentialMatch: CredentialMatchModel;
   CreditScore: CreditScore;
   CreditScorerCompanyPayload: CreditScorerCompanyPayload;
@@ -1889,6 +2139,7 @@ export type ResolversParentTypes = ResolversObject<{
   CustomerPhone: CustomerPhone;
   CustomerPhoneInput: CustomerPhoneInput;
   CustomerSearchInput: CustomerSearchInput;
+  DeleteConsumersPayload: DeleteConsumersPayload;
   EnrichmentVariable: EnrichmentVariable;
   Float: Scalars['Float']['output'];
   ForgetPersonResult: ForgetPersonResult;
@@ -1922,6 +2173,7 @@ export type ResolversParentTypes = ResolversObject<{
   SymetriskNotificationEdge: SymetriskNotificationEdge;
   UpdateMyCustomerInput: UpdateMyCustomerInput;
   UpdateMyCustomerPayload: Omit<UpdateMyCustomerPayload, 'customer'> & { customer: ResolversParentTypes['Customer'] };
+  UploadConsumersPayload: UploadConsumersPayload;
   Vehicle: VehicleModel;
 }>;
 
@@ -2149,9 +2401,35 @@ export type ConsumerConnectionResolvers<ContextType = GatewayContext, ParentType
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type ConsumerDeleteResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ConsumerDeleteResult'] = ResolversParentTypes['ConsumerDeleteResult']> = ResolversObject<{
+  accepted?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  consumerId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['ConsumerWriteError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type ConsumerEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ConsumerEdge'] = ResolversParentTypes['ConsumerEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Consumer'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ConsumerUploadResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ConsumerUploadResult'] = ResolversParentTypes['ConsumerUploadResult']> = ResolversObject<{
+  accepted?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  consumerId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['ConsumerWriteError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<Maybe<ResolversTypes['ConsumerState']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ConsumerWriteErrorResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ConsumerWriteError'] = ResolversParentTypes['ConsumerWriteError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['ConsumerWriteErrorCode'], ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  upstreamCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -2225,6 +2503,16 @@ export type CustomerPhoneResolvers<ContextType = GatewayContext, ParentType exte
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type DeleteConsumersPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['DeleteConsumersPayload'] = ResolversParentTypes['DeleteConsumersPayload']> = ResolversObject<{
+  acceptedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  rejectedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['ConsumerDeleteResult']>, ParentType, ContextType>;
+  unconfirmedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  upstreamCalls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type EnrichmentVariableResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EnrichmentVariable'] = ResolversParentTypes['EnrichmentVariable']> = ResolversObject<{
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2258,12 +2546,16 @@ export type MarketingRestrictionsResolvers<ContextType = GatewayContext, ParentT
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addAjourholdEntry?: Resolver<ResolversTypes['AddAjourholdEntryPayload'], ParentType, ContextType, RequireFields<MutationAddAjourholdEntryArgs, 'input'>>;
+  createBisnodeWebhook?: Resolver<ResolversTypes['BisnodeWebhook'], ParentType, ContextType, RequireFields<MutationCreateBisnodeWebhookArgs, 'events' | 'url'>>;
   createCreditScorerCompany?: Resolver<ResolversTypes['CreditScorerCompanyPayload'], ParentType, ContextType, RequireFields<MutationCreateCreditScorerCompanyArgs, 'organizationNumbers'>>;
+  deleteBisnodeWebhook?: Resolver<Maybe<ResolversTypes['BisnodeWebhook']>, ParentType, ContextType, RequireFields<MutationDeleteBisnodeWebhookArgs, 'id'>>;
+  deleteConsumers?: Resolver<ResolversTypes['DeleteConsumersPayload'], ParentType, ContextType, RequireFields<MutationDeleteConsumersArgs, 'consumerIds'>>;
   forgetPerson?: Resolver<ResolversTypes['ForgetPersonResult'], ParentType, ContextType, RequireFields<MutationForgetPersonArgs, 'market' | 'nationalId'>>;
   removeAjourholdEntry?: Resolver<ResolversTypes['RemoveAjourholdEntryPayload'], ParentType, ContextType, Partial<MutationRemoveAjourholdEntryArgs>>;
   requestBorrowerAccess?: Resolver<ResolversTypes['AccessRequestPayload'], ParentType, ContextType, RequireFields<MutationRequestBorrowerAccessArgs, 'organizationNumbers'>>;
   requestDebtorAccess?: Resolver<ResolversTypes['AccessRequestPayload'], ParentType, ContextType, RequireFields<MutationRequestDebtorAccessArgs, 'creditorOrganizationNumber' | 'debtorOrganizationNumbers'>>;
   updateMyCustomer?: Resolver<ResolversTypes['UpdateMyCustomerPayload'], ParentType, ContextType, RequireFields<MutationUpdateMyCustomerArgs, 'input'>>;
+  uploadConsumers?: Resolver<ResolversTypes['UploadConsumersPayload'], ParentType, ContextType, RequireFields<MutationUploadConsumersArgs, 'consumers'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -2453,6 +2745,16 @@ export type UpdateMyCustomerPayloadResolvers<ContextType = GatewayContext, Paren
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type UploadConsumersPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['UploadConsumersPayload'] = ResolversParentTypes['UploadConsumersPayload']> = ResolversObject<{
+  acceptedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  rejectedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['ConsumerUploadResult']>, ParentType, ContextType>;
+  unconfirmedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  upstreamCalls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type VehicleResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Vehicle'] = ResolversParentTypes['Vehicle']> = ResolversObject<{
   color?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   firstRegistered?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2494,7 +2796,10 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ByndleWebhook?: ByndleWebhookResolvers<ContextType>;
   Consumer?: ConsumerResolvers<ContextType>;
   ConsumerConnection?: ConsumerConnectionResolvers<ContextType>;
+  ConsumerDeleteResult?: ConsumerDeleteResultResolvers<ContextType>;
   ConsumerEdge?: ConsumerEdgeResolvers<ContextType>;
+  ConsumerUploadResult?: ConsumerUploadResultResolvers<ContextType>;
+  ConsumerWriteError?: ConsumerWriteErrorResolvers<ContextType>;
   CredentialMatch?: CredentialMatchResolvers<ContextType>;
   CreditScore?: CreditScoreResolvers<ContextType>;
   CreditScorerCompanyPayload?: CreditScorerCompanyPayloadResolvers<ContextType>;
@@ -2503,6 +2808,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
   CustomerPhone?: CustomerPhoneResolvers<ContextType>;
+  DeleteConsumersPayload?: DeleteConsumersPayloadResolvers<ContextType>;
   EnrichmentVariable?: EnrichmentVariableResolvers<ContextType>;
   ForgetPersonResult?: ForgetPersonResultResolvers<ContextType>;
   Heartbeat?: HeartbeatResolvers<ContextType>;
@@ -2530,6 +2836,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   SymetriskNotificationConnection?: SymetriskNotificationConnectionResolvers<ContextType>;
   SymetriskNotificationEdge?: SymetriskNotificationEdgeResolvers<ContextType>;
   UpdateMyCustomerPayload?: UpdateMyCustomerPayloadResolvers<ContextType>;
+  UploadConsumersPayload?: UploadConsumersPayloadResolvers<ContextType>;
   Vehicle?: VehicleResolvers<ContextType>;
 }>;
 

@@ -5,8 +5,11 @@ import { ProviderHttp } from '../http.js';
 import { TokenCache, clientCredentialsFetcher } from '../tokens.js';
 import {
   accountingListSchema,
+  borrowerAccessResultSchema,
   borrowerSchema,
   creditScoreSchema,
+  creditScorerResultSchema,
+  debtorAccessResultSchema,
   debtorListSchema,
   notificationListSchema,
   pongSchema,
@@ -17,6 +20,9 @@ import {
 
 /** Both scopes: reads now, access requests (write) from the same token later. */
 export const SYMETRISK_SCOPES = 'https://api.symetrisk.com/read https://api.symetrisk.com/write';
+
+/** Most organisations one write call takes (every Symetrisk write accepts 1-100 items). */
+export const SYMETRISK_MAX_WRITE_ITEMS = 100;
 
 /** Symetrisk's own page-size bounds for every list (limit 1-100, skip >= 0). */
 export const SYMETRISK_MAX_LIMIT = 100;
@@ -163,6 +169,43 @@ export function createSymetriskHttpClient(endpoint: ProviderEndpoint, deps: Prov
         schema: notificationListSchema,
       });
       return present(body, 'GET /notifications');
+    },
+
+    // Writes. ProviderHttp never retries them (only the 401 token refresh, refused before any
+    // processing). Each takes at most SYMETRISK_MAX_WRITE_ITEMS organisations; writes.ts splits.
+
+    async requestBorrowerAccess(orgNrs: readonly string[]) {
+      const body = await http.request({
+        method: 'POST',
+        path: '/request-borrower-access',
+        endpoint: 'POST /request-borrower-access',
+        body: { borrowers: orgNrs.map((o) => ({ organization_number: o })) },
+        schema: borrowerAccessResultSchema,
+      });
+      return present(body, 'POST /request-borrower-access').borrowers;
+    },
+
+    async requestDebtorAccess(creditor: string, orgNrs: readonly string[]) {
+      const body = await http.request({
+        method: 'POST',
+        path: `/request-debtor-access/${enc(creditor)}`,
+        endpoint: 'POST /request-debtor-access/{creditor_organization_number}',
+        body: { debtors: orgNrs.map((o) => ({ organization_number: o })) },
+        schema: debtorAccessResultSchema,
+      });
+      return present(body, 'POST /request-debtor-access/{creditor_organization_number}').debtors;
+    },
+
+    async createCreditScorerCompany(orgNrs: readonly string[]) {
+      const body = await http.request({
+        method: 'POST',
+        path: '/create-credit-scorer-company',
+        endpoint: 'POST /create-credit-scorer-company',
+        // Symetrisk's own example names the list `borrowers` for this endpoint too.
+        body: { borrowers: orgNrs.map((o) => ({ organization_number: o })) },
+        schema: creditScorerResultSchema,
+      });
+      return present(body, 'POST /create-credit-scorer-company').companies;
     },
 
     close: () => http.close(),

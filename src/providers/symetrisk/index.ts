@@ -6,7 +6,15 @@ import { createSymetriskLoaderSet, type SymetriskLoaders } from './loaders.js';
 export type SymetriskClient = SymetriskHttpClient;
 export type { SymetriskLoaders } from './loaders.js';
 export { accountingKey, creditScoreKey, debtorsKey, evictSymetriskBorrower, pageKey } from './loaders.js';
-export { SYMETRISK_MAX_LIMIT } from './client.js';
+export { SYMETRISK_MAX_LIMIT, SYMETRISK_MAX_WRITE_ITEMS } from './client.js';
+export {
+  collapseDuplicates,
+  createCreditScorerCompany,
+  evictAfterWrite,
+  requestBorrowerAccess,
+  requestDebtorAccess,
+  type CollapsedInput,
+} from './writes.js';
 
 /** One per process: owns the connection pool, the Cognito token and the cached /self. */
 export function createSymetriskClient(endpoint: ProviderEndpoint, deps: ProviderDeps): SymetriskClient {

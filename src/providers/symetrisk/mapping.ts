@@ -1,12 +1,18 @@
 import type { BorrowerModel, Page } from '../../domain.js';
 import type {
+  AccessRequestOutcome,
+  AccessRequestResult,
   AccountingSnapshot,
   CreditScore,
+  CreditScorerCompanyOutcome,
+  CreditScorerCompanyResult,
   RelationshipState,
   SymetriskNotification,
 } from '../../generated/resolvers-types.js';
 import type {
+  UpstreamAccessRequestItem,
   UpstreamAccountingItem,
+  UpstreamCreditScorerItem,
   UpstreamBorrower,
   UpstreamCreditScore,
   UpstreamDebtor,
@@ -120,4 +126,88 @@ export function pageFromUpstream<U, T>(
 
 export function emptyPage<T>(): Page<T> {
   return { items: [], next: null, totalCount: 0 };
+}
+
+// ------------------------------------------------------------------ writes
+
+/** Refusal reasons Symetrisk documents, shared by every write; anything else is REJECTED. */
+const ITEM_ERRORS = {
+  invalid_organization_number: 'INVALID_ORGANIZATION_NUMBER',
+  organization_not_found: 'NOT_FOUND',
+  own_organization: 'OWN_ORGANIZATION',
+} as const;
+
+type Refusal = (typeof ITEM_ERRORS)[keyof typeof ITEM_ERRORS] | 'REJECTED';
+
+function refusal(error: string): Refusal {
+  return Object.hasOwn(ITEM_ERRORS, error) ? ITEM_ERRORS[error as keyof typeof ITEM_ERRORS] : 'REJECTED';
+}
+
+function accessOutcome(item: UpstreamAccessRequestItem): AccessRequestOutcome {
+  if (item.error !== null) return refusal(item.error);
+  if (!item.already_existed) return 'ACCEPTED';
+  // Symetrisk only reports already_existed for a pending or approved relationship.
+  return item.relationship_state === 'access_approved' ? 'ALREADY_APPROVED' : 'ALREADY_REQUESTED';
+}
+
+/**
+ * One company's access-request result. `item` is undefined when Symetrisk did not confirm the
+ * company (its call failed midway, or the answer left it out).
+ */
+export function accessResultFromUpstream(
+  orgNr: string,
+  inputIndexes: number[],
+  item: UpstreamAccessRequestItem | undefined,
+): AccessRequestResult {
+  if (!item) {
+    return {
+      organizationNumber: orgNr,
+      inputIndexes,
+      outcome: 'NOT_CONFIRMED',
+      ok: false,
+      alreadyRequested: false,
+      name: null,
+      relationshipState: 'NONE',
+      signupLink: null,
+      requestedAt: null,
+    };
+  }
+  const outcome = accessOutcome(item);
+  return {
+    organizationNumber: orgNr,
+    inputIndexes,
+    outcome,
+    ok: item.error === null,
+    alreadyRequested: item.error === null && item.already_existed,
+    name: item.name,
+    relationshipState: item.error === null ? relationshipState(item.relationship_state) : 'NONE',
+    signupLink: item.error === null ? item.signup_link : null,
+    requestedAt: item.error === null ? item.requested_at : null,
+  };
+}
+
+function creditScorerOutcome(item: UpstreamCreditScorerItem): CreditScorerCompanyOutcome {
+  if (item.error !== null) return refusal(item.error);
+  return item.created ? 'CREATED' : 'ALREADY_EXISTS';
+}
+
+/** One company's createCreditScorerCompany result; `item` undefined as for accessResultFromUpstream. */
+export function creditScorerResultFromUpstream(
+  orgNr: string,
+  inputIndexes: number[],
+  item: UpstreamCreditScorerItem | undefined,
+): CreditScorerCompanyResult {
+  const outcome = item ? creditScorerOutcome(item) : 'NOT_CONFIRMED';
+  const ok = outcome === 'CREATED' || outcome === 'ALREADY_EXISTS';
+  const company = ok ? (item?.company ?? null) : null;
+  return {
+    organizationNumber: orgNr,
+    inputIndexes,
+    outcome,
+    ok,
+    alreadyExisted: outcome === 'ALREADY_EXISTS',
+    id: company?.id ?? null,
+    name: company?.name ?? null,
+    createdAt: company?.created_at ?? null,
+  };
 }

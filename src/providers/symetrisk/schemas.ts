@@ -134,3 +134,42 @@ export const notificationListSchema = z.object({
   metadata: paginationMetadataSchema,
   items: z.array(notificationSchema),
 });
+
+// ------------------------------------------------------------------ writes
+
+/**
+ * Per-item refusal reasons. Read as a plain string: a reason Symetrisk adds later must not fail
+ * the whole answer (the items it did accept would be lost to the caller); mapping.ts turns an
+ * unknown one into REJECTED.
+ */
+const itemError = z.string().min(1).nullable();
+
+export const accessRequestItemSchema = z.object({
+  organization_number: z.string(),
+  name: z.string().nullable(),
+  relationship_state: relationshipStateSchema.nullable(),
+  signup_link: z.string().nullable(),
+  requested_at: timestamp.nullable(),
+  already_existed: z.boolean(),
+  error: itemError,
+});
+export type UpstreamAccessRequestItem = z.infer<typeof accessRequestItemSchema>;
+
+export const borrowerAccessResultSchema = z.object({ borrowers: z.array(accessRequestItemSchema) });
+
+export const debtorAccessResultSchema = z.object({
+  creditor_organization_number: orgNr,
+  debtors: z.array(accessRequestItemSchema),
+});
+
+export const creditScorerItemSchema = z.object({
+  organization_number: z.string(),
+  company: z
+    .object({ id: z.string(), organization_number: orgNr, name: z.string(), created_at: timestamp })
+    .nullable(),
+  created: z.boolean(),
+  error: itemError,
+});
+export type UpstreamCreditScorerItem = z.infer<typeof creditScorerItemSchema>;
+
+export const creditScorerResultSchema = z.object({ companies: z.array(creditScorerItemSchema) });
