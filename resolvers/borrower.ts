@@ -68,6 +68,36 @@ function forbidden(err: unknown): boolean {
 
 export const borrowerResolvers: Resolvers = {
   Query: {
+    symetriskAccount: async (_root, _args, ctx) => {
+      const [self, partner] = await Promise.all([
+        ctx.clients.symetrisk.self(),
+        // The integration is an extra; its failure must not hide our own company.
+        ctx.clients.symetrisk.partnerIntegration().catch(() => null),
+      ]);
+      const p = partner?.partner_integration;
+      return {
+        companyName: self.company.name,
+        organizationNumber: self.company.brreg_organization_number,
+        createdAt: self.company.created_at,
+        clientId: self.client.client_id,
+        scopes: self.client.scopes,
+        partnerIntegration: p
+          ? {
+              name: p.name,
+              organizationNumber: p.organization_number,
+              status: p.status,
+              createdAt: p.created_at,
+              creditScorerCompanies: p.credit_scorer_companies.map((c) => ({
+                id: c.id,
+                organizationNumber: c.organization_number,
+                name: c.name,
+                createdAt: c.created_at,
+              })),
+            }
+          : null,
+      };
+    },
+
     borrower: (_root, args, ctx) =>
       ctx.loaders.symetrisk.borrower.load(orgNumber('organizationNumber', args.organizationNumber)),
 

@@ -7,15 +7,40 @@ import {
   CREDENTIAL_CHECK_MAX,
   CREDENTIAL_EXPECTED,
   SEARCH_MAX_RESULTS,
+  changedFields,
+  checkCustomerChange,
+  checkMergedRecord,
   checkSearchInput,
   isSearchTooBroad,
+  mergeCustomerChange,
+  mergedCustomerModel,
   normalizeCredential,
+  toCustomerModel,
+  type ChangeProblem,
 } from '../src/providers/connect/index.js';
 
 /** Loader results may hold an Error per key: the field fails with the upstream's error. */
 function unwrap<T>(values: (T | Error)[]): T[] {
   for (const v of values) if (v instanceof Error) throw v;
   return values as T[];
+}
+
+/** User mode needs the caller's own Connect token; without it there is nobody to act for. */
+function needsUserToken(field: string): GraphQLError {
+  return new GraphQLError(
+    `${field} needs your own Connect token: send it in the x-connect-user-token header.`,
+    {
+      extensions: { code: 'UNAUTHENTICATED', provider: 'connect', header: 'x-connect-user-token' },
+    },
+  );
+}
+
+/** A change problem as BAD_USER_INPUT on `input.<field>` (never echoing the value). */
+function changeError(p: ChangeProblem): InputError {
+  return new InputError(`input.${p.field}`, p.expected, {
+    ...(p.index !== undefined ? { index: p.index } : {}),
+    ...(p.stored ? { stored: true } : {}),
+  });
 }
 
 /** Customers by number, in order, dropping numbers Connect no longer knows. */
@@ -72,12 +97,7 @@ export const customerResolvers: Resolvers = {
     },
 
     myCustomer: (_root, _args, ctx) => {
-      if (!ctx.loaders.connect.userMode) {
-        throw new GraphQLError(
-          'myCustomer needs your own Connect token: send it in the x-connect-user-token header.',
-          { extensions: { code: 'UNAUTHENTICATED', provider: 'connect', header: 'x-connect-user-token' } },
-        );
-      }
+      if (!ctx.loaders.connect.userMode) throw needsUserToken('myCustomer');
       return ctx.loaders.connect.myCustomer();
     },
 
@@ -100,6 +120,77 @@ export const customerResolvers: Resolvers = {
         }
       });
       return out;
+    },
+  },
+
+  Mutation: {
+    /*
+     * Read, merge, check, write (Connect's update replaces every field, see update.ts).
+     *
+     * LOST UPDATE: between our GET and our POST another writer (the user in a second tab, a
+     * back-office tool) may change the record; our POST then writes the fields we did not touch
+     * back to the values we read, silently undoing that change. Connect offers no ETag / If-Match
+     * or version to detect it, so this cannot be closed here; the window is one round trip (we
+     * read immediately before writing and never from cache). Closing it needs a conditional
+     * update at Connect.
+     */
+    updateMyCustomer: async (_root, { input, idempotencyKey }, ctx) => {
+      const token = ctx.connectUserToken?.trim();
+      if (!token) throw needsUserToken('updateMyCustomer');
+      const checked = checkCustomerChange(input);
+      if (!checked.ok) throw changeError(checked);
+
+      const connect = ctx.clients.connect;
+      // The client directly, not a loader: the record must be the current one, never a cached
+      // or earlier-in-this-request copy.
+      const current = await connect.myCustomerInfo(token);
+      if (!current) {
+        throw new GraphQLError('Connect has no customer record for this user.', {
+          extensions: { code: 'NOT_FOUND', provider: 'connect' },
+        });
+      }
+      const merged = mergeCustomerChange(current, checked.change);
+      const problem = checkMergedRecord(merged, checked.change);
+      if (problem) throw changeError(problem);
+      const changed = changedFields(current, merged);
+
+      // Scoped by customer (not by token): a retry with a refreshed token is still a retry.
+      const scope = `${ctx.caller}|connect-customer:${current.customerNumber}`;
+      return ctx.idempotency.run('updateMyCustomer', scope, idempotencyKey, input, async () => {
+        if (changed.length === 0) {
+          // Nothing differs: no write, so no window for a lost update either.
+          return { customer: toCustomerModel(current), changedFields: [], written: false, readBack: true };
+        }
+        // Exactly one POST; a failure (429 included) reaches the caller, who may retry with the key.
+        await connect.updateMyCustomerInfo(token, merged);
+        try {
+          await ctx.loaders.connect.invalidateCustomer(current.customerNumber);
+        } catch (err) {
+          // The write happened; a cache outage must not turn it into an error (entries expire in 60 s).
+          ctx.log.warn({ provider: 'connect', err: (err as Error).name }, 'customer cache eviction failed');
+        }
+        try {
+          const after = await connect.myCustomerInfo(token);
+          if (after)
+            return {
+              customer: toCustomerModel(after),
+              changedFields: changed,
+              written: true,
+              readBack: true,
+            };
+        } catch (err) {
+          ctx.log.warn(
+            { provider: 'connect', err: (err as Error).name },
+            'customer read-back after update failed',
+          );
+        }
+        return {
+          customer: mergedCustomerModel(current, merged),
+          changedFields: changed,
+          written: true,
+          readBack: false,
+        };
+      });
     },
   },
 

@@ -1453,6 +1453,8 @@ export type Query = {
    * on this field, when Bisnode fails.
    */
   subscribedPersons: Maybe<SubscribedPersonConnection>;
+  /** Our own company and API client at Symetrisk, with the partner integration and its credit-scorer companies. */
+  symetriskAccount: Maybe<SymetriskAccount>;
   /** Symetrisk notifications, e.g. a borrower approved access. */
   symetriskNotifications: SymetriskNotificationConnection;
   /** A vehicle registered in Norway (Byndle), by registration number or VIN (exactly one of them). Null when unknown. */
@@ -1802,6 +1804,36 @@ export type SubscriptionHeartbeatArgs = {
   intervalMs?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** Our own company and API client at Symetrisk. */
+export type SymetriskAccount = {
+  __typename?: 'SymetriskAccount';
+  /** The API client id nordgraph uses. */
+  clientId: Scalars['String']['output'];
+  /** Our company's name at Symetrisk. */
+  companyName: Scalars['String']['output'];
+  /** When our company was created at Symetrisk (ISO-8601). */
+  createdAt: Maybe<Scalars['String']['output']>;
+  /** Our company's organisation number: the creditor of `Borrower.creditScore`. */
+  organizationNumber: Scalars['String']['output'];
+  /** The partner integration behind the client; null when Symetrisk does not answer it. */
+  partnerIntegration: Maybe<SymetriskPartnerIntegration>;
+  /** Scopes the client holds. */
+  scopes: Array<Scalars['String']['output']>;
+};
+
+/** A credit-scorer company: selectable by debtors during onboarding. */
+export type SymetriskCreditScorerCompany = {
+  __typename?: 'SymetriskCreditScorerCompany';
+  /** When it was created (ISO-8601). */
+  createdAt: Maybe<Scalars['String']['output']>;
+  /** Symetrisk's id. */
+  id: Scalars['ID']['output'];
+  /** Name. */
+  name: Scalars['String']['output'];
+  /** Organisation number. */
+  organizationNumber: Scalars['String']['output'];
+};
+
 /** A Symetrisk notification. */
 export type SymetriskNotification = {
   __typename?: 'SymetriskNotification';
@@ -1835,6 +1867,21 @@ export type SymetriskNotificationEdge = {
   cursor: Scalars['String']['output'];
   /** The notification. */
   node: SymetriskNotification;
+};
+
+/** A partner integration at Symetrisk. */
+export type SymetriskPartnerIntegration = {
+  __typename?: 'SymetriskPartnerIntegration';
+  /** When the integration was created (ISO-8601). */
+  createdAt: Maybe<Scalars['String']['output']>;
+  /** Credit-scorer companies created through this integration. */
+  creditScorerCompanies: Array<SymetriskCreditScorerCompany>;
+  /** Integration name. */
+  name: Scalars['String']['output'];
+  /** Organisation number of the partner. */
+  organizationNumber: Scalars['String']['output'];
+  /** Integration status, e.g. `active`. */
+  status: Scalars['String']['output'];
 };
 
 /**
@@ -2084,9 +2131,12 @@ export type ResolversTypes = ResolversObject<{
   SubscribedPersonConnection: ResolverTypeWrapper<Omit<SubscribedPersonConnection, 'edges'> & { edges: Array<ResolversTypes['SubscribedPersonEdge']> }>;
   SubscribedPersonEdge: ResolverTypeWrapper<Omit<SubscribedPersonEdge, 'node'> & { node: ResolversTypes['SubscribedPerson'] }>;
   Subscription: ResolverTypeWrapper<{}>;
+  SymetriskAccount: ResolverTypeWrapper<SymetriskAccount>;
+  SymetriskCreditScorerCompany: ResolverTypeWrapper<SymetriskCreditScorerCompany>;
   SymetriskNotification: ResolverTypeWrapper<SymetriskNotification>;
   SymetriskNotificationConnection: ResolverTypeWrapper<SymetriskNotificationConnection>;
   SymetriskNotificationEdge: ResolverTypeWrapper<SymetriskNotificationEdge>;
+  SymetriskPartnerIntegration: ResolverTypeWrapper<SymetriskPartnerIntegration>;
   UpdateMyCustomerInput: UpdateMyCustomerInput;
   UpdateMyCustomerPayload: ResolverTypeWrapper<Omit<UpdateMyCustomerPayload, 'customer'> & { customer: ResolversTypes['Customer'] }>;
   UploadConsumersPayload: ResolverTypeWrapper<UploadConsumersPayload>;
@@ -2168,9 +2218,12 @@ export type ResolversParentTypes = ResolversObject<{
   SubscribedPersonConnection: Omit<SubscribedPersonConnection, 'edges'> & { edges: Array<ResolversParentTypes['SubscribedPersonEdge']> };
   SubscribedPersonEdge: Omit<SubscribedPersonEdge, 'node'> & { node: ResolversParentTypes['SubscribedPerson'] };
   Subscription: {};
+  SymetriskAccount: SymetriskAccount;
+  SymetriskCreditScorerCompany: SymetriskCreditScorerCompany;
   SymetriskNotification: SymetriskNotification;
   SymetriskNotificationConnection: SymetriskNotificationConnection;
   SymetriskNotificationEdge: SymetriskNotificationEdge;
+  SymetriskPartnerIntegration: SymetriskPartnerIntegration;
   UpdateMyCustomerInput: UpdateMyCustomerInput;
   UpdateMyCustomerPayload: Omit<UpdateMyCustomerPayload, 'customer'> & { customer: ResolversParentTypes['Customer'] };
   UploadConsumersPayload: UploadConsumersPayload;
@@ -2674,6 +2727,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   providerStatus?: Resolver<Array<ResolversTypes['ProviderStatus']>, ParentType, ContextType>;
   service?: Resolver<ResolversTypes['Service'], ParentType, ContextType>;
   subscribedPersons?: Resolver<Maybe<ResolversTypes['SubscribedPersonConnection']>, ParentType, ContextType, RequireFields<QuerySubscribedPersonsArgs, 'first'>>;
+  symetriskAccount?: Resolver<Maybe<ResolversTypes['SymetriskAccount']>, ParentType, ContextType>;
   symetriskNotifications?: Resolver<ResolversTypes['SymetriskNotificationConnection'], ParentType, ContextType, RequireFields<QuerySymetriskNotificationsArgs, 'first'>>;
   vehicle?: Resolver<Maybe<ResolversTypes['Vehicle']>, ParentType, ContextType, Partial<QueryVehicleArgs>>;
 }>;
@@ -2715,6 +2769,24 @@ export type SubscriptionResolvers<ContextType = GatewayContext, ParentType exten
   heartbeat?: SubscriptionResolver<ResolversTypes['Heartbeat'], "heartbeat", ParentType, ContextType, RequireFields<SubscriptionHeartbeatArgs, 'intervalMs'>>;
 }>;
 
+export type SymetriskAccountResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SymetriskAccount'] = ResolversParentTypes['SymetriskAccount']> = ResolversObject<{
+  clientId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  companyName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  organizationNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  partnerIntegration?: Resolver<Maybe<ResolversTypes['SymetriskPartnerIntegration']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SymetriskCreditScorerCompanyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SymetriskCreditScorerCompany'] = ResolversParentTypes['SymetriskCreditScorerCompany']> = ResolversObject<{
+  createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organizationNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type SymetriskNotificationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SymetriskNotification'] = ResolversParentTypes['SymetriskNotification']> = ResolversObject<{
   createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2734,6 +2806,15 @@ export type SymetriskNotificationConnectionResolvers<ContextType = GatewayContex
 export type SymetriskNotificationEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SymetriskNotificationEdge'] = ResolversParentTypes['SymetriskNotificationEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['SymetriskNotification'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type SymetriskPartnerIntegrationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SymetriskPartnerIntegration'] = ResolversParentTypes['SymetriskPartnerIntegration']> = ResolversObject<{
+  createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  creditScorerCompanies?: Resolver<Array<ResolversTypes['SymetriskCreditScorerCompany']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organizationNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -2832,9 +2913,12 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   SubscribedPersonConnection?: SubscribedPersonConnectionResolvers<ContextType>;
   SubscribedPersonEdge?: SubscribedPersonEdgeResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  SymetriskAccount?: SymetriskAccountResolvers<ContextType>;
+  SymetriskCreditScorerCompany?: SymetriskCreditScorerCompanyResolvers<ContextType>;
   SymetriskNotification?: SymetriskNotificationResolvers<ContextType>;
   SymetriskNotificationConnection?: SymetriskNotificationConnectionResolvers<ContextType>;
   SymetriskNotificationEdge?: SymetriskNotificationEdgeResolvers<ContextType>;
+  SymetriskPartnerIntegration?: SymetriskPartnerIntegrationResolvers<ContextType>;
   UpdateMyCustomerPayload?: UpdateMyCustomerPayloadResolvers<ContextType>;
   UploadConsumersPayload?: UploadConsumersPayloadResolvers<ContextType>;
   Vehicle?: VehicleResolvers<ContextType>;

@@ -631,3 +631,27 @@ describe('partial data with Symetrisk failing', () => {
     });
   });
 });
+
+describe('symetriskAccount', () => {
+  it('shows our own company, the API client and the partner integration', async () => {
+    const { startTestGateway: start, gql: query } = await import('../helpers/gateway.js');
+    const gw = await start();
+    try {
+      const { body } = await query<{
+        symetriskAccount: {
+          organizationNumber: string;
+          clientId: string;
+          scopes: string[];
+          partnerIntegration: { status: string } | null;
+        };
+      }>(gw.url, '{ symetriskAccount { organizationNumber clientId scopes partnerIntegration { status } } }');
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.symetriskAccount.organizationNumber).toBe(gw.sandbox!.credentials.symetrisk.ownOrgNr);
+      expect(body.data?.symetriskAccount.clientId).toBe(gw.sandbox!.credentials.symetrisk.clientId);
+      expect(body.data?.symetriskAccount.scopes).toContain('https://api.symetrisk.com/write');
+      expect(body.data?.symetriskAccount.partnerIntegration?.status).toBe('active');
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -5,9 +5,11 @@ import { ProviderHttp, type UpstreamResponseMeta } from '../http.js';
 import { TokenCache, clientCredentialsFetcher } from '../tokens.js';
 import {
   CREDENTIAL_CHECK_MAX,
+  changeCustomerInfoResponseSchema,
   credentialCheckResponseSchema,
   customerInfoSchema,
   searchCustomerResponseSchema,
+  type ChangeCustomerInfoRequest,
   type CheckedCredential,
   type CustomerInfo,
   type SearchCustomerRequest,
@@ -16,6 +18,7 @@ import {
 /** Route patterns: the labels for metrics and logs, never a path holding a customer number. */
 export const CONNECT_ENDPOINTS = {
   myInfo: 'GET /v1/customer/info',
+  updateMyInfo: 'POST /v1/customer/info',
   clientInfo: 'GET /v1/client/customer/info/{customerNumber}',
   search: 'POST /v1/client/customer/search',
   credentialCheck: 'POST /v1/client/credential/customers/check',
@@ -35,6 +38,12 @@ export interface ConnectClient {
   customerInfo(customerNumber: number): Promise<CustomerInfo | null>;
   /** User mode: the customer of the end user whose token this is; null when Connect answers 404. */
   myCustomerInfo(userToken: string): Promise<CustomerInfo | null>;
+  /**
+   * User mode write: REPLACES the user's whole customer record with `body` (fields not sent
+   * become null). Sent exactly once: never retried, not even on a 429 (see withRateLimitRetry).
+   * Throws UpstreamError on any failure, including Connect's `success: false`.
+   */
+  updateMyCustomerInfo(userToken: string, body: ChangeCustomerInfoRequest): Promise<void>;
   /** Client mode search: at most 5 customers; more matches are Connect's 403 (see isSearchTooBroad). */
   searchCustomers(request: SearchCustomerRequest): Promise<CustomerInfo[]>;
   /** Client mode credential check: 1 to 100 credentials per call, one item per (credential, customer) found. */
@@ -50,6 +59,12 @@ export interface ConnectClient {
  * Connect answers 429 with Retry-After once a client passes 100 calls/s or 2000/min. A request
  * that fans out (100 customers read by number) passes the per-second window by itself, so a
  * 429 with a short advised wait is retried after that wait; a long wait fails the field at once.
+ *
+ * READS ONLY. The update (POST /v1/customer/info) must never go through this: a 429 from an API
+ * gateway in front of Connect does not prove the write was not applied, and a blind second
+ * replace-all write could overwrite a change made in between. The caller retries a write, with
+ * its idempotency key (src/idempotency.ts), or not at all. The POSTs that do use it (search,
+ * credential check) are reads sent as POST.
  */
 const RATE_LIMIT_RETRIES = 2;
 const RATE_LIMIT_MAX_WAIT_MS = 2_000;
@@ -158,6 +173,29 @@ export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: Provid
       );
       observe(meta, CONNECT_ENDPOINTS.myInfo);
       return body;
+    },
+
+    async updateMyCustomerInfo(userToken, body) {
+      // Deliberately NOT wrapped in withRateLimitRetry: one attempt, whatever the answer. The end
+      // user's token is not refreshed on 401 either (ProviderHttp never retries a `bearer` call).
+      const { body: answer, meta } = await http.requestWithMeta({
+        method: 'POST',
+        path: '/v1/customer/info',
+        endpoint: CONNECT_ENDPOINTS.updateMyInfo,
+        body,
+        schema: changeCustomerInfoResponseSchema,
+        bearer: userToken,
+      });
+      observe(meta, CONNECT_ENDPOINTS.updateMyInfo);
+      if (answer?.success !== true) {
+        throw new UpstreamError(
+          'connect',
+          'UPSTREAM_REJECTED',
+          meta.status,
+          `connect ${CONNECT_ENDPOINTS.updateMyInfo} answered success: false`,
+          CONNECT_ENDPOINTS.updateMyInfo,
+        );
+      }
     },
 
     async searchCustomers(request) {

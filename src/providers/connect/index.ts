@@ -8,6 +8,16 @@ export { CONNECT_ENDPOINTS, isSearchTooBroad } from './client.js';
 export type { ConnectLoaders } from './loaders.js';
 export { CREDENTIAL_EXPECTED, checkSearchInput, normalizeCredential, type SearchInput } from './mapping.js';
 export { CREDENTIAL_CHECK_MAX, SEARCH_MAX_RESULTS } from './schemas.js';
+export {
+  changedFields,
+  checkCustomerChange,
+  checkMergedRecord,
+  mergeCustomerChange,
+  mergedCustomerModel,
+  type CustomerChangeInput,
+  type ChangeProblem,
+} from './update.js';
+export { toCustomerModel } from './mapping.js';
 
 /** One Connect client per process: it owns the connection pool and the client-credentials token. */
 export function createConnectClient(endpoint: ProviderEndpoint, deps: ProviderDeps): ConnectClient {

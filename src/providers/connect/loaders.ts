@@ -25,6 +25,20 @@ export interface ConnectLoaders {
    * exactly that.
    */
   myCustomer(): Promise<CustomerModel | null>;
+  /**
+   * After a write to this customer: forgets it in this request's loaders and evicts every shared
+   * cache entry holding it (client-mode info by number, searches that returned it), so the next
+   * `customer(customerNumber)` or search shows the new data. Returns how many entries were dropped.
+   */
+  invalidateCustomer(customerNumber: number): Promise<number>;
+}
+
+/**
+ * The cache subject every entry holding one customer's record is indexed by, so a write can
+ * evict them all (HMAC-hashed by cache.ref, like every key).
+ */
+export function connectCustomerSubject(cache: LoaderDeps['cache'], customerNumber: number): string {
+  return cache.ref(`connect-customer:${customerNumber}`);
 }
 
 /** Order-independent key of a search body: identical criteria give identical keys. */
@@ -47,10 +61,16 @@ export function createConnectLoaderSet(client: ConnectClient, deps: LoaderDeps):
         numbers.map((n) =>
           !Number.isInteger(n) || n < 1
             ? Promise.resolve(null)
-            : cache.through(cache.key('customer', 'info', n), 'customer', async () => {
-                const info = await client.customerInfo(n);
-                return info ? toCustomerModel(info) : null;
-              }),
+            : cache.through(
+                cache.key('customer', 'info', n),
+                'customer',
+                async () => {
+                  const info = await client.customerInfo(n);
+                  return info ? toCustomerModel(info) : null;
+                },
+                // Indexed by customer even when null: a cached "not found" must go too.
+                () => [connectCustomerSubject(cache, n)],
+              ),
         ),
       );
       return settled.map((s) => (s.status === 'fulfilled' ? s.value : asError(s.reason)));
@@ -115,8 +135,12 @@ export function createConnectLoaderSet(client: ConnectClient, deps: LoaderDeps):
     async (requests) => {
       const settled = await Promise.allSettled(
         requests.map((request) =>
-          cache.through(cache.key('customer', 'search', searchKey(request)), 'customer', async () =>
-            (await client.searchCustomers(request)).map(toCustomerModel),
+          cache.through(
+            cache.key('customer', 'search', searchKey(request)),
+            'customer',
+            async () => (await client.searchCustomers(request)).map(toCustomerModel),
+            // A search answer holds whole records: a write to any of them evicts it as well.
+            (found) => found.map((c) => connectCustomerSubject(cache, c.customerNumber)),
           ),
         ),
       );
@@ -141,6 +165,14 @@ export function createConnectLoaderSet(client: ConnectClient, deps: LoaderDeps):
       if (!userToken) return Promise.reject(new Error('myCustomer needs the caller’s own Connect token'));
       mine ??= client.myCustomerInfo(userToken).then((info) => (info ? toCustomerModel(info) : null));
       return mine;
+    },
+
+    async invalidateCustomer(customerNumber) {
+      customer.clear(customerNumber);
+      // Searches in this request may hold the old record; they are cheap to redo.
+      customerSearch.clearAll();
+      mine = null;
+      return cache.evictSubject(connectCustomerSubject(cache, customerNumber));
     },
   };
 }

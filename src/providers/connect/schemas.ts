@@ -74,6 +74,29 @@ export interface SearchCustomerRequest {
   email?: string;
 }
 
+/**
+ * Body of the user-mode update (POST /v1/customer/info). Connect REPLACES every field with what
+ * is sent: a field left out is stored as null (lists as empty), so nordgraph always sends the
+ * whole merged record (see update.ts).
+ */
+export interface ChangeCustomerInfoRequest {
+  name: {
+    firstName: string | null;
+    middleName: string | null;
+    lastName: string | null;
+    companyName: string | null;
+    departmentName: string | null;
+  };
+  phoneNumbers: { phoneNumber: string; phoneNumberType: 'home' | 'mobile' }[];
+  emails: string[];
+  invoiceEmailAddress: string | null;
+}
+
+/** Answer of the update: `success: false` means Connect did not store the change. */
+export const changeCustomerInfoResponseSchema = z.object({
+  success: z.boolean(),
+});
+
 /** Connect's documented limits. */
 export const SEARCH_MAX_RESULTS = 5;
 export const CREDENTIAL_CHECK_MAX = 100;

@@ -12,6 +12,7 @@ import {
   debtorAccessResultSchema,
   debtorListSchema,
   notificationListSchema,
+  partnerIntegrationSchema,
   pongSchema,
   relationshipListSchema,
   selfSchema,
@@ -98,6 +99,15 @@ export function createSymetriskHttpClient(endpoint: ProviderEndpoint, deps: Prov
     },
 
     self: getSelf,
+
+    partnerIntegration() {
+      return http.request({
+        method: 'GET',
+        path: '/partner-integration',
+        endpoint: 'GET /partner-integration',
+        schema: partnerIntegrationSchema,
+      });
+    },
 
     /** The own company's organisation number: the creditor of Borrower.creditScore. */
     async ownOrganizationNumber(): Promise<string> {

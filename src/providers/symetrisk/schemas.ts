@@ -39,6 +39,20 @@ export const selfSchema = z.object({
 });
 export type UpstreamSelf = z.infer<typeof selfSchema>;
 
+export const partnerIntegrationSchema = z.object({
+  partner_integration: z.object({
+    id: z.string(),
+    name: z.string(),
+    organization_number: orgNr,
+    status: z.string(),
+    created_at: timestamp,
+    credit_scorer_companies: z.array(
+      z.object({ id: z.string(), organization_number: orgNr, name: z.string(), created_at: timestamp }),
+    ),
+  }),
+  client: z.object({ client_id: z.string(), scopes: z.array(z.string()) }),
+});
+
 export const borrowerSchema = z.object({
   organization_number: orgNr,
   name: z.string(),
