@@ -383,7 +383,7 @@ export type BisnodeWebhook = {
 export type Borrower = {
   __typename?: 'Borrower';
   /** Month-end accounting snapshots, newest first; empty without an approved relationship. */
-  accounting: AccountingSnapshotConnection;
+  accounting: Maybe<AccountingSnapshotConnection>;
   /** When access was approved (ISO-8601). */
   approvedAt: Maybe<Scalars['String']['output']>;
   /** The business behind the borrower (Byndle). */
@@ -1370,7 +1370,7 @@ export type ProvidersMode =
 export type Query = {
   __typename?: 'Query';
   /** Month-end accounting snapshots of a borrower, newest first (Symetrisk; needs an approved relationship). */
-  accountingData: AccountingSnapshotConnection;
+  accountingData: Maybe<AccountingSnapshotConnection>;
   /** Ajourhold entries changed since a moment, with the fields that changed (Byndle). */
   ajourholdChanges: AjourholdChangeConnection;
   /** Entries of our Byndle ajourhold (the persons Byndle keeps up to date for us). */
@@ -1392,7 +1392,7 @@ export type Query = {
   /** Symetrisk's view of a borrower company, by organisation number. Null when Symetrisk does not know it. */
   borrower: Maybe<Borrower>;
   /** Every borrower relationship of our company at Symetrisk (requested, approved, ...). */
-  borrowerRelationships: BorrowerConnection;
+  borrowerRelationships: Maybe<BorrowerConnection>;
   /** A Norwegian business by organisation number (Byndle), with its roles. Null when unknown. */
   business: Maybe<Business>;
   /** The webhook Byndle calls for our ajourhold; null when none is configured. Credentials are never shown. */
@@ -1421,7 +1421,7 @@ export type Query = {
    */
   customerSearch: Maybe<CustomerConnection>;
   /** Debtors who have consented to share data with a creditor (Symetrisk). */
-  debtors: BorrowerConnection;
+  debtors: Maybe<BorrowerConnection>;
   /**
    * The signed-in end user's own customer record (Connect user mode): the caller's own Connect
    * token is forwarded in the `x-connect-user-token` header. Never cached for anyone else.
@@ -1456,7 +1456,7 @@ export type Query = {
   /** Our own company and API client at Symetrisk, with the partner integration and its credit-scorer companies. */
   symetriskAccount: Maybe<SymetriskAccount>;
   /** Symetrisk notifications, e.g. a borrower approved access. */
-  symetriskNotifications: SymetriskNotificationConnection;
+  symetriskNotifications: Maybe<SymetriskNotificationConnection>;
   /** A vehicle registered in Norway (Byndle), by registration number or VIN (exactly one of them). Null when unknown. */
   vehicle: Maybe<Vehicle>;
 };
@@ -2386,7 +2386,7 @@ export type BisnodeWebhookResolvers<ContextType = GatewayContext, ParentType ext
 }>;
 
 export type BorrowerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Borrower'] = ResolversParentTypes['Borrower']> = ResolversObject<{
-  accounting?: Resolver<ResolversTypes['AccountingSnapshotConnection'], ParentType, ContextType, RequireFields<BorrowerAccountingArgs, 'first'>>;
+  accounting?: Resolver<Maybe<ResolversTypes['AccountingSnapshotConnection']>, ParentType, ContextType, RequireFields<BorrowerAccountingArgs, 'first'>>;
   approvedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   business?: Resolver<Maybe<ResolversTypes['Business']>, ParentType, ContextType>;
   consentedToShareData?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2702,7 +2702,7 @@ export type ProviderStatusResolvers<ContextType = GatewayContext, ParentType ext
 }>;
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  accountingData?: Resolver<ResolversTypes['AccountingSnapshotConnection'], ParentType, ContextType, RequireFields<QueryAccountingDataArgs, 'first' | 'organizationNumber'>>;
+  accountingData?: Resolver<Maybe<ResolversTypes['AccountingSnapshotConnection']>, ParentType, ContextType, RequireFields<QueryAccountingDataArgs, 'first' | 'organizationNumber'>>;
   ajourholdChanges?: Resolver<ResolversTypes['AjourholdChangeConnection'], ParentType, ContextType, RequireFields<QueryAjourholdChangesArgs, 'first' | 'since'>>;
   ajourholdEntries?: Resolver<ResolversTypes['AjourholdEntryConnection'], ParentType, ContextType, RequireFields<QueryAjourholdEntriesArgs, 'first'>>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
@@ -2710,7 +2710,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   bisnodePerson?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryBisnodePersonArgs, 'gedi'>>;
   bisnodeWebhooks?: Resolver<Maybe<Array<ResolversTypes['BisnodeWebhook']>>, ParentType, ContextType>;
   borrower?: Resolver<Maybe<ResolversTypes['Borrower']>, ParentType, ContextType, RequireFields<QueryBorrowerArgs, 'organizationNumber'>>;
-  borrowerRelationships?: Resolver<ResolversTypes['BorrowerConnection'], ParentType, ContextType, RequireFields<QueryBorrowerRelationshipsArgs, 'first'>>;
+  borrowerRelationships?: Resolver<Maybe<ResolversTypes['BorrowerConnection']>, ParentType, ContextType, RequireFields<QueryBorrowerRelationshipsArgs, 'first'>>;
   business?: Resolver<Maybe<ResolversTypes['Business']>, ParentType, ContextType, RequireFields<QueryBusinessArgs, 'organizationNumber'>>;
   byndleWebhook?: Resolver<Maybe<ResolversTypes['ByndleWebhook']>, ParentType, ContextType>;
   consumers?: Resolver<Maybe<ResolversTypes['ConsumerConnection']>, ParentType, ContextType, RequireFields<QueryConsumersArgs, 'first'>>;
@@ -2718,7 +2718,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   creditScore?: Resolver<Maybe<ResolversTypes['CreditScore']>, ParentType, ContextType, RequireFields<QueryCreditScoreArgs, 'creditorOrganizationNumber' | 'debtorOrganizationNumber'>>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'customerNumber'>>;
   customerSearch?: Resolver<Maybe<ResolversTypes['CustomerConnection']>, ParentType, ContextType, RequireFields<QueryCustomerSearchArgs, 'first' | 'input'>>;
-  debtors?: Resolver<ResolversTypes['BorrowerConnection'], ParentType, ContextType, RequireFields<QueryDebtorsArgs, 'creditorOrganizationNumber' | 'first'>>;
+  debtors?: Resolver<Maybe<ResolversTypes['BorrowerConnection']>, ParentType, ContextType, RequireFields<QueryDebtorsArgs, 'creditorOrganizationNumber' | 'first'>>;
   myCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   person?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryPersonArgs, 'market' | 'nationalId'>>;
   personByPhone?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryPersonByPhoneArgs, 'phoneNumber'>>;
@@ -2728,7 +2728,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   service?: Resolver<ResolversTypes['Service'], ParentType, ContextType>;
   subscribedPersons?: Resolver<Maybe<ResolversTypes['SubscribedPersonConnection']>, ParentType, ContextType, RequireFields<QuerySubscribedPersonsArgs, 'first'>>;
   symetriskAccount?: Resolver<Maybe<ResolversTypes['SymetriskAccount']>, ParentType, ContextType>;
-  symetriskNotifications?: Resolver<ResolversTypes['SymetriskNotificationConnection'], ParentType, ContextType, RequireFields<QuerySymetriskNotificationsArgs, 'first'>>;
+  symetriskNotifications?: Resolver<Maybe<ResolversTypes['SymetriskNotificationConnection']>, ParentType, ContextType, RequireFields<QuerySymetriskNotificationsArgs, 'first'>>;
   vehicle?: Resolver<Maybe<ResolversTypes['Vehicle']>, ParentType, ContextType, Partial<QueryVehicleArgs>>;
 }>;
 
