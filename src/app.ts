@@ -8,6 +8,12 @@ import { UpstreamCache } from './cache.js';
 import { closeProviderClients, createLoaders, createProviderClients } from './providers/index.js';
 import type { ContextFactory } from './context.js';
 import { Idempotency, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
+import { WebhookSecrets } from './webhook-secrets.js';
+import { createEventLog, MEMORY_LOG_WARNING } from './events/log.js';
+import type { EventLog } from './events/types.js';
+import { createWebhookIntake, type WebhookIntake } from './events/intake.js';
+import { evictForEvent } from './events/evict.js';
+import { EventPersonMemo } from './events/subscribe.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -23,8 +29,20 @@ export interface Nordgraph {
   providers: ProvidersConfig;
   /** The in-process sandbox in sandbox mode. */
   sandbox: Sandbox | null;
+  /** Where provider webhooks land (memory, or a Redis stream with REDIS_URL). */
+  eventLog: EventLog;
+  /** The `/webhooks/<provider>` receiver; `counters()` reports requests by outcome. */
+  webhookIntake: WebhookIntake;
+  /** Signing secrets of webhooks nordgraph registered at providers (never returned over GraphQL). */
+  webhookSecrets: WebhookSecrets;
   close(): Promise<void>;
 }
+
+/** nordgraph's own Byndle webhook credentials in sandbox mode (not secrets: sandbox only). */
+export const SANDBOX_BYNDLE_WEBHOOK = {
+  username: 'nordgraph-sandbox',
+  password: 'sandbox-webhook-pw',
+} as const;
 
 /** Provider endpoints and credentials taken from a running sandbox. */
 export function providersFromSandbox(sandbox: Sandbox, config: Config): ProvidersConfig {
@@ -109,11 +127,45 @@ export async function startNordgraph(
   };
 
   const cache = new UpstreamCache({ redisUrl: config.REDIS_URL, keySalt: config.CACHE_KEY_SALT });
+  const webhookSecrets = new WebhookSecrets({ redisUrl: config.REDIS_URL });
   const clients = createProviderClients(resolved, { cache, log });
   const idempotency = new Idempotency(
     config.REDIS_URL ? new RedisIdempotencyStore(config.REDIS_URL) : new MemoryIdempotencyStore(),
   );
   const startedAt = new Date().toISOString();
+
+  const eventLog = createEventLog({
+    redisUrl: config.REDIS_URL,
+    onTailError: (err) => log.error({ err }, 'event log tail failed'),
+  });
+  if (!config.REDIS_URL) log.warn(MEMORY_LOG_WARNING);
+  // In sandbox mode nordgraph picks its own Byndle webhook credentials (and registers them at
+  // the sandbox); in live mode they must be configured or every Byndle delivery is refused.
+  const byndleWebhook =
+    config.BYNDLE_WEBHOOK_USERNAME && config.BYNDLE_WEBHOOK_PASSWORD
+      ? { username: config.BYNDLE_WEBHOOK_USERNAME, password: config.BYNDLE_WEBHOOK_PASSWORD }
+      : sandbox
+        ? { ...SANDBOX_BYNDLE_WEBHOOK }
+        : null;
+  if (!byndleWebhook) log.warn('BYNDLE_WEBHOOK_USERNAME/PASSWORD not set: Byndle webhooks are refused');
+  const webhookIntake = createWebhookIntake({
+    log: eventLog,
+    byndle: byndleWebhook,
+    // Secrets of webhooks nordgraph registered (the store), plus any configured by hand.
+    bisnodeSecrets: async () => [
+      ...(await webhookSecrets.all('bisnode')).map((s) => s.secret),
+      ...config.BISNODE_WEBHOOK_SECRETS,
+    ],
+    onPersonChanged: async (event) => {
+      await evictForEvent(cache, event);
+    },
+    logger: log,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
+  // Subscriptions: one upstream person resolution per event, shared by every subscriber.
+  const eventPersons = new EventPersonMemo({
+    createLoaders: () => createLoaders(clients, { cache, connectUserToken: null }),
+  });
   const createContext: ContextFactory = ({ requestId, headers }) => {
     const connectUserToken = headers['x-connect-user-token'] ?? null;
     return {
@@ -126,12 +178,22 @@ export async function startNordgraph(
       cache,
       connectUserToken,
       idempotency,
+      webhookSecrets,
+      events: eventLog,
+      eventPersons,
       caller: 'anonymous',
       loaders: createLoaders(clients, { cache, connectUserToken }),
     };
   };
 
-  const gateway = createGatewayServer({ config, log, schema: buildSchema(), createContext, readiness });
+  const gateway = createGatewayServer({
+    config,
+    log,
+    schema: buildSchema(),
+    createContext,
+    readiness,
+    webhooks: webhookIntake,
+  });
   const port = await gateway.listen();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   return {
@@ -141,10 +203,15 @@ export async function startNordgraph(
     config,
     providers: resolved,
     sandbox,
+    eventLog,
+    webhookIntake,
+    webhookSecrets,
     async close() {
       await gateway.close();
+      await eventLog.close();
       await closeProviderClients(clients);
       await cache.close();
+      await webhookSecrets.close();
       await idempotency.close();
       if (ownsSandbox) await sandbox?.close();
     },

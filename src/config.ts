@@ -35,6 +35,26 @@ const base = z.object({
   BISNODE_TIMEOUT_MS: ms.default(3_000),
   CONNECT_TIMEOUT_MS: ms.default(3_000),
   SYMETRISK_TIMEOUT_MS: ms.default(3_000),
+  /**
+   * Basic credentials Byndle must present on webhook deliveries: nordgraph's own choice, given to
+   * Byndle when the webhook is registered. Sandbox mode has defaults; live mode without them
+   * refuses every Byndle delivery (401).
+   */
+  BYNDLE_WEBHOOK_USERNAME: z.string().min(1).max(200).optional(),
+  BYNDLE_WEBHOOK_PASSWORD: z.string().min(12).max(200).optional(),
+  /**
+   * Comma-separated Bisnode webhook signing secrets accepted besides those stored when nordgraph
+   * registered the webhook itself (several during rotation).
+   */
+  BISNODE_WEBHOOK_SECRETS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
 });
 
 /** What live mode needs for each provider; sandbox mode fills these from the sandbox itself. */

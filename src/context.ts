@@ -3,6 +3,9 @@ import type { Config } from './config.js';
 import type { UpstreamCache } from './cache.js';
 import type { Loaders, ProviderClients } from './providers/index.js';
 import type { Idempotency } from './idempotency.js';
+import type { WebhookSecrets } from './webhook-secrets.js';
+import type { EventLog } from './events/types.js';
+import type { EventPersonMemo } from './events/subscribe.js';
 
 /** Per operation: made fresh for every HTTP request and every WebSocket subscription. */
 export interface GatewayContext {
@@ -18,6 +21,12 @@ export interface GatewayContext {
   cache: UpstreamCache;
   /** Replays mutations sent again with the same idempotency key (shared through Redis when configured). */
   idempotency: Idempotency;
+  /** Signing secrets of the webhooks nordgraph registered (never returned to callers; Redis when configured). */
+  webhookSecrets: WebhookSecrets;
+  /** The event log subscriptions replay from and tail (process-wide; memory or a Redis stream). */
+  events: EventLog;
+  /** Process-wide: `person` of an event is resolved once for all subscribers (see events/subscribe.ts). */
+  eventPersons: EventPersonMemo;
   /** Who is calling: scopes idempotency keys and, later, authorisation. 'anonymous' until callers authenticate. */
   caller: string;
   /** The end user's own Connect token (header `x-connect-user-token`), for user-mode calls. */

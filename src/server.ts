@@ -25,6 +25,8 @@ export interface GatewayServerOptions {
   createContext: ContextFactory;
   /** What /readyz reports; called per probe. */
   readiness: () => Promise<ReadinessReport>;
+  /** Provider webhook receiver for `/webhooks/<provider>` (see events/intake.ts); 404 when absent. */
+  webhooks?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export interface GatewayServer {
@@ -196,6 +198,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     }
     if (route === '/graphql') {
       handleGraphQL(req, res, url).catch(done);
+      return;
+    }
+    if (options.webhooks && route.startsWith('/webhooks/')) {
+      options.webhooks(req, res).catch(done);
       return;
     }
     sendJson(res, 404, { error: `No route ${route}; GraphQL is served at /graphql` });

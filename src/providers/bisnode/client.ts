@@ -3,12 +3,17 @@ import type { ProviderDeps } from '../deps.js';
 import { ProviderHttp } from '../http.js';
 import { TokenCache, clientCredentialsFetcher } from '../tokens.js';
 import {
+  acceptedBodySchema,
   auditEventPageSchema,
+  createdWebhookSchema,
+  webhookSchema,
   consumerPageSchema,
   subscribedPersonPageSchema,
   v3PersonSchema,
   webhookListSchema,
   type AuditEventPage,
+  type ConsumerUploadItem,
+  type V3CreatedWebhook,
   type ConsumerPage,
   type FindPersonQuery,
   type SubscribedPersonPage,
@@ -24,11 +29,15 @@ export const BISNODE_ENDPOINTS = {
   consumers: 'GET /consumers',
   auditEvents: 'GET /audit-events',
   webhooks: 'GET /webhooks',
+  uploadConsumers: 'POST /consumers',
+  deleteConsumers: 'DELETE /consumers',
+  createWebhook: 'POST /webhooks',
+  deleteWebhook: 'DELETE /webhooks/{id}',
 } as const;
 
 export type ConsumerStateFilter = 'UPLOADED' | 'IDENTIFYING' | 'IDENTIFIED' | 'NOT_IDENTIFIED';
 
-/** One function per read endpoint of Consumer Intelligence V3 (API base ends in /consumer-intelligence/v3). */
+/** One function per endpoint of Consumer Intelligence V3 (API base ends in /consumer-intelligence/v3). */
 export interface BisnodeClient {
   /** POST /markets/{market}/persons/_find: one query per call (no bulk); null on 204 (nobody, or more than one). */
   findPerson(market: string, query: FindPersonQuery): Promise<V3Person | null>;
@@ -50,6 +59,18 @@ export interface BisnodeClient {
   auditEvents(page: { pageToken?: string; pageSize: number }): Promise<AuditEventPage>;
   /** GET /webhooks. */
   webhooks(): Promise<V3Webhook[]>;
+  /**
+   * POST /consumers with 1 to 100 consumers; 202. A 400 Constraint Violation rejects the whole
+   * call (nothing stored): the UpstreamError's `detail` holds the violations. Not idempotent in
+   * effect (a re-upload restarts identification), so never retried here.
+   */
+  uploadConsumers(items: ConsumerUploadItem[]): Promise<void>;
+  /** DELETE /consumers with 1 to 250 ids; 202; unknown ids are ignored. */
+  deleteConsumers(consumerIds: string[]): Promise<void>;
+  /** POST /webhooks → the webhook with its `secret` (shown only here); 409 when the url is taken. */
+  createWebhook(body: { url: string; events: string[]; description?: string }): Promise<V3CreatedWebhook>;
+  /** DELETE /webhooks/{id} → the deleted webhook; null on 404. */
+  deleteWebhook(id: string): Promise<V3Webhook | null>;
   /** A cheap authenticated call (token + GET /webhooks), for providerStatus and /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -144,6 +165,46 @@ export function createBisnodeHttpClient(endpoint: ProviderEndpoint, deps: Provid
           schema: webhookListSchema,
         }),
       ).webhooks,
+
+    uploadConsumers: async (items) => {
+      await http.request({
+        method: 'POST',
+        path: '/consumers',
+        endpoint: BISNODE_ENDPOINTS.uploadConsumers,
+        body: items,
+        schema: acceptedBodySchema,
+      });
+    },
+
+    deleteConsumers: async (consumerIds) => {
+      await http.request({
+        method: 'DELETE',
+        path: '/consumers',
+        endpoint: BISNODE_ENDPOINTS.deleteConsumers,
+        body: { consumerIds },
+        schema: acceptedBodySchema,
+      });
+    },
+
+    createWebhook: async (body) =>
+      present(
+        await http.request({
+          method: 'POST',
+          path: '/webhooks',
+          endpoint: BISNODE_ENDPOINTS.createWebhook,
+          body,
+          schema: createdWebhookSchema,
+        }),
+      ),
+
+    deleteWebhook: (id) =>
+      http.request({
+        method: 'DELETE',
+        path: `/webhooks/${encodeURIComponent(id)}`,
+        endpoint: BISNODE_ENDPOINTS.deleteWebhook,
+        schema: webhookSchema,
+        emptyOn: [404],
+      }),
 
     ping: async () => {
       await http.request({

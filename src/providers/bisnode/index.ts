@@ -22,3 +22,16 @@ export function createBisnodeClient(endpoint: ProviderEndpoint, deps: ProviderDe
 export function createBisnodeLoaders(client: BisnodeClient, deps: LoaderDeps): BisnodeLoaders {
   return createLoaders(client, deps);
 }
+
+/** Writes: consumer uploads and deletions in upstream-sized calls, webhook registration (writes.ts). */
+export {
+  checkWebhookUrl,
+  createWebhook,
+  deleteConsumers,
+  deleteWebhook,
+  prepareConsumerDelete,
+  prepareConsumerUpload,
+  uploadConsumers,
+  upstreamEvents,
+  type InputIssue,
+} from './writes.js';

@@ -192,3 +192,38 @@ export const webhookSchema = z.object({
 export type V3Webhook = z.infer<typeof webhookSchema>;
 
 export const webhookListSchema = z.object({ webhooks: z.array(webhookSchema) });
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------
+
+/** ConsumerDataDto as we send it: only set fields, already validated and normalised. */
+export type ConsumerData = FindPersonQuery;
+
+/** One item of the POST /consumers body (1 to 100 per call). */
+export interface ConsumerUploadItem {
+  consumerId: string;
+  market: string;
+  data: ConsumerData;
+}
+
+/** At most this many consumers per POST /consumers (FACTS.md §2, the contract's maxItems). */
+export const MAX_CONSUMERS_PER_UPLOAD = 100;
+/** At most this many ids per DELETE /consumers (the contract's maxItems). */
+export const MAX_CONSUMER_IDS_PER_DELETE = 250;
+
+/** The 202s of POST/DELETE /consumers have an empty body; anything there is ignored. */
+export const acceptedBodySchema = z.unknown();
+
+/** POST /webhooks → 201: the webhook and its `secret`, which Bisnode shows only here. */
+export const createdWebhookSchema = webhookSchema.extend({ secret: z.string().min(1) });
+export type V3CreatedWebhook = z.infer<typeof createdWebhookSchema>;
+
+/** The Constraint Violation problem body (400): `violations[].field` like `[3].consumerId`. */
+export const constraintViolationSchema = z
+  .object({
+    title: z.string().optional(),
+    violations: z.array(z.object({ field: z.string(), message: z.string().optional() }).loose()),
+  })
+  .loose();
+export type ConstraintViolations = z.infer<typeof constraintViolationSchema>;
