@@ -51,6 +51,21 @@ export interface ByndleClient {
   ajourholdChanges(since: string, page: ByndlePageRequest): Promise<s.ByndleAjourholdChangePage>;
   /** Null when no webhook is configured (Byndle answers 404). */
   webhook(): Promise<s.ByndleWebhook | null>;
+  /**
+   * POST one entry. Byndle answers 201 with the entry as it stored it (corrections applied), or
+   * 409 when the externalId is already in the ajourhold: `{ created: false }`, not an error.
+   * Never retried (ProviderHttp retries only after a 401, which Byndle sends before processing).
+   */
+  addAjourholdEntry(
+    input: s.ByndleAjourholdEntryInput,
+  ): Promise<{ created: true; entry: s.ByndleAjourholdEntry } | { created: false }>;
+  /**
+   * DELETE the entry with this externalId, or every entry matched to this Byndle id. The removed
+   * entries; null when Byndle answers 404 (nothing to remove).
+   */
+  removeAjourholdEntries(
+    key: { externalId: string } | { byndleId: string },
+  ): Promise<s.ByndleAjourholdEntry[] | null>;
   close(): Promise<void>;
 }
 
@@ -164,6 +179,37 @@ export function createByndleHttpClient(endpoint: ByndleEndpoint, deps: ProviderD
         schema: s.webhook,
         emptyOn: [404],
       }),
+    addAjourholdEntry: async (input) => {
+      const { body, meta } = await http.requestWithMeta({
+        method: 'POST',
+        path: `${ajourhold}/entries`,
+        endpoint: 'POST /v1/ajourhold/{ajourholdId}/entries',
+        body: input,
+        schema: s.ajourholdEntry,
+        // 409 = this externalId is already there: an answer, not a failure. A 404 here can only be
+        // an unknown ajourhold (misconfiguration) and stays an error.
+        emptyOn: [409],
+      });
+      return meta.status === 409 || body === null ? { created: false } : { created: true, entry: body };
+    },
+    removeAjourholdEntries: async (key) => {
+      const byExternal = 'externalId' in key;
+      const body = await http.request({
+        method: 'DELETE',
+        path: byExternal
+          ? `${ajourhold}/entries/externalId/${encodeURIComponent(key.externalId)}`
+          : `${ajourhold}/entries/byndleId/${encodeURIComponent(key.byndleId)}`,
+        endpoint: byExternal
+          ? 'DELETE /v1/ajourhold/{ajourholdId}/entries/externalId/{externalId}'
+          : 'DELETE /v1/ajourhold/{ajourholdId}/entries/byndleId/{byndleId}',
+        schema: s.ajourholdRemoved,
+        // Byndle answers 404 both for "no such entry" and for an unknown ajourhold; the contract
+        // gives no way to tell them apart without another call. An unknown ajourhold already fails
+        // every read and every add loudly, so 404 here is read as "nothing to remove".
+        emptyOn: [404],
+      });
+      return body ? body.removed : null;
+    },
     close: () => http.close(),
   };
 }

@@ -13,6 +13,7 @@ import type {
 import type {
   Address,
   AjourholdChange,
+  AjourholdCorrection,
   BusinessRoleType,
   ByndleWebhook,
   PersonStatus,
@@ -297,6 +298,20 @@ export function toAjourholdEntry(e: ByndleAjourholdEntry): AjourholdEntryModel {
       : null,
     birthDate: orNull(e.birthDate),
   };
+}
+
+/** Correction fields that may carry a national id: never echoed back, whatever Byndle sends. */
+const SECRET_CORRECTION_FIELD = /national|ssn|fnr|personnummer|identity/i;
+
+/**
+ * Byndle's corrections of an added entry, values as strings. A national id is never listed: the
+ * caller sent it, and the corrected value is personal data nordgraph does not hand out here.
+ */
+export function toAjourholdCorrections(e: ByndleAjourholdEntry): AjourholdCorrection[] {
+  const str = (v: string | number | boolean | null) => (v === null || v === '' ? null : String(v));
+  return e.corrections
+    .filter((c) => !SECRET_CORRECTION_FIELD.test(c.field))
+    .map((c) => ({ field: c.field, sent: str(c.sent), corrected: str(c.corrected) }));
 }
 
 export function toAjourholdChange(c: ByndleAjourholdChange): AjourholdChange {

@@ -202,6 +202,27 @@ export const ajourholdEntry = z.object({
 });
 export type ByndleAjourholdEntry = z.infer<typeof ajourholdEntry>;
 
+/** DELETE .../entries/externalId/{externalId} and .../entries/byndleId/{byndleId}. */
+export const ajourholdRemoved = z.object({ ajourholdId: z.string(), removed: z.array(ajourholdEntry) });
+export type ByndleAjourholdRemoved = z.infer<typeof ajourholdRemoved>;
+
+/**
+ * Request body of POST /v1/ajourhold/{ajourholdId}/entries (ByndleAjourholdEntryInput; no other
+ * properties allowed). `street` and `houseNumber` may be empty strings but must be sent.
+ */
+export interface ByndleAjourholdEntryInput {
+  externalId: string;
+  firstName: string;
+  lastName: string;
+  street: string;
+  houseNumber: string;
+  postalCode: string;
+  city: string;
+  birthDate: string;
+  nationalId?: string;
+  mobile?: string;
+}
+
 const pageFields = {
   ajourholdId: z.string(),
   page: z.number().int(),
