@@ -29,6 +29,8 @@ const config: CodegenConfig = {
           Consumer: '../domain.js#ConsumerModel',
           SubscribedPerson: '../domain.js#SubscribedPersonModel',
           AjourholdEntry: '../domain.js#AjourholdEntryModel',
+          PersonChangeEvent: '../events/types.js#StoredEvent',
+          DomainEvent: '../events/types.js#StoredEvent',
         },
       },
     },

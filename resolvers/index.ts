@@ -4,6 +4,7 @@ import { borrowerResolvers } from './borrower.js';
 import { commonResolvers } from './common.js';
 import { consumerResolvers } from './consumer.js';
 import { customerResolvers } from './customer.js';
+import { eventResolvers } from './events.js';
 import { byndleResolvers } from './person.js';
 
 /** One resolver map per schema file, merged here. */
@@ -13,5 +14,6 @@ export const resolvers: Resolvers[] = [
   borrowerResolvers,
   commonResolvers,
   customerResolvers,
+  eventResolvers,
   ...byndleResolvers,
 ];

@@ -14,6 +14,11 @@ import type { EventLog } from './events/types.js';
 import { createWebhookIntake, type WebhookIntake } from './events/intake.js';
 import { evictForEvent } from './events/evict.js';
 import { EventPersonMemo } from './events/subscribe.js';
+import {
+  createPollCursorStore,
+  SymetriskNotificationPoller,
+  symetriskPollIntervalMs,
+} from './events/pollers.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -195,6 +200,18 @@ export async function startNordgraph(
     webhooks: webhookIntake,
   });
   const port = await gateway.listen();
+
+  // Symetrisk sends no webhooks: its notifications are polled into the event log once listening.
+  const pollCursors = createPollCursorStore(config.REDIS_URL);
+  const pollIntervalMs = symetriskPollIntervalMs(config);
+  const symetriskPoller = new SymetriskNotificationPoller({
+    client: clients.symetrisk,
+    log: eventLog,
+    cursors: pollCursors,
+    intervalMs: pollIntervalMs,
+    onError: (err) => log.warn({ err }, 'symetrisk notification poll failed'),
+  });
+  if (pollIntervalMs > 0) symetriskPoller.start();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -207,6 +224,8 @@ export async function startNordgraph(
     webhookIntake,
     webhookSecrets,
     async close() {
+      await symetriskPoller.stop();
+      await pollCursors.close();
       await gateway.close();
       await eventLog.close();
       await closeProviderClients(clients);

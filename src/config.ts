@@ -36,6 +36,12 @@ const base = z.object({
   CONNECT_TIMEOUT_MS: ms.default(3_000),
   SYMETRISK_TIMEOUT_MS: ms.default(3_000),
   /**
+   * How often Symetrisk notifications (access approved, ...) are polled: Symetrisk sends no
+   * webhooks. 0 turns polling off. Unset: 30000, except with NODE_ENV=test, where it is off so
+   * background polls do not disturb other tests' upstream call counts (see events/pollers.ts).
+   */
+  SYMETRISK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+  /**
    * Basic credentials Byndle must present on webhook deliveries: nordgraph's own choice, given to
    * Byndle when the webhook is registered. Sandbox mode has defaults; live mode without them
    * refuses every Byndle delivery (401).
