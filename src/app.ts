@@ -128,6 +128,9 @@ export async function startNordgraph(
       );
       for (const [name, r] of results) checks[`sandbox.${name}`] = r;
     }
+    // Webhooks are acknowledged only once stored: without a writable log we are not ready.
+    const logOk = await eventLog.healthy().catch(() => false);
+    checks.eventLog = { ok: logOk, detail: logOk ? undefined : 'event log not writable' };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 

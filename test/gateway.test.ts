@@ -27,6 +27,7 @@ describe('the gateway server', () => {
     expect(body.ready).toBe(true);
     expect(Object.keys(body.checks).sort()).toEqual([
       'config',
+      'eventLog',
       'sandbox.bisnode',
       'sandbox.byndle',
       'sandbox.connect',
@@ -103,6 +104,53 @@ describe('the gateway server', () => {
       expect(beats).toEqual([1, 2, 3]);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it('reports every provider up, and a failing one down with its error code', async () => {
+    const q = '{ providerStatus { provider up error } }';
+    const up = await gql<{ providerStatus: { provider: string; up: boolean; error: string | null }[] }>(
+      app.url,
+      q,
+    );
+    expect(up.body.data?.providerStatus.map((p) => [p.provider, p.up])).toEqual([
+      ['BYNDLE', true],
+      ['BISNODE', true],
+      ['CONNECT', true],
+      ['SYMETRISK', true],
+    ]);
+    await fetch(`${app.sandbox!.controlUrl}/faults/symetrisk`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errorRate: 1, errorStatus: 503 }),
+    });
+    try {
+      const down = await gql<{ providerStatus: { provider: string; up: boolean; error: string | null }[] }>(
+        app.url,
+        q,
+      );
+      expect(down.body.data?.providerStatus.find((p) => p.provider === 'SYMETRISK')).toEqual({
+        provider: 'SYMETRISK',
+        up: false,
+        error: 'UPSTREAM_UNAVAILABLE',
+      });
+      expect(down.body.data?.providerStatus.find((p) => p.provider === 'BYNDLE')?.up).toBe(true);
+    } finally {
+      await fetch(`${app.sandbox!.controlUrl}/faults`, { method: 'DELETE' });
+    }
+  });
+
+  it('reports not ready on /readyz while the event log cannot be written', async () => {
+    const log = app.eventLog as unknown as { failWrites?: (on: boolean) => void };
+    expect(typeof log.failWrites).toBe('function'); // the memory log of the default (no Redis) mode
+    log.failWrites!(true);
+    try {
+      const res = await fetch(new URL('/readyz', app.url));
+      const body = (await res.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
+      expect(res.status).toBe(503);
+      expect(body.checks.eventLog?.ok).toBe(false);
+    } finally {
+      log.failWrites!(false);
     }
   });
 
