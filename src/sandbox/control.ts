@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { faultConfigSchema } from './common/faults.js';
 import {
@@ -77,51 +77,42 @@ export function createControl(
     return c.json({ ok: true });
   });
 
-  /** Find persons for tests and frontend work: ?market=NO&offset=0&limit=20 */
+  /** Test data for tests and frontend work: ?offset=0&limit=20 (at most 500), plus a filter per list. */
+  const page = <T>(c: Context<SandboxEnv>, name: string, list: T[]) => {
+    const offset = Math.max(0, Number(c.req.query('offset') ?? 0) || 0);
+    const limit = Math.min(Math.max(1, Number(c.req.query('limit') ?? 20) || 20), 500);
+    return c.json({ total: list.length, [name]: list.slice(offset, offset + limit) });
+  };
   control.get('/persons', (c) => {
     const market = c.req.query('market');
-    const offset = Number(c.req.query('offset') ?? 0);
-    const limit = Math.min(Number(c.req.query('limit') ?? 20), 500);
-    const list = ctx.population.persons.filter((p) => !market || p.market === market);
-    return c.json({ total: list.length, persons: list.slice(offset, offset + limit) });
+    return page(
+      c,
+      'persons',
+      ctx.population.persons.filter((p) => !market || p.market === market),
+    );
   });
   control.get('/persons/:ref', (c) => {
     const person = findPerson(ctx, c.req.param('ref'));
     return person ? c.json(person) : bad('no such person', 404);
   });
   control.get('/businesses', (c) => {
-    const offset = Number(c.req.query('offset') ?? 0);
-    const limit = Math.min(Number(c.req.query('limit') ?? 20), 500);
     const minRoles = Number(c.req.query('minRoles') ?? 0);
-    const list = ctx.population.businesses.filter((b) => b.roles.length >= minRoles);
-    return c.json({ total: list.length, businesses: list.slice(offset, offset + limit) });
+    return page(
+      c,
+      'businesses',
+      ctx.population.businesses.filter((b) => b.roles.length >= minRoles),
+    );
   });
-  control.get('/vehicles', (c) => {
-    const offset = Number(c.req.query('offset') ?? 0);
-    const limit = Math.min(Number(c.req.query('limit') ?? 20), 500);
-    return c.json({
-      total: ctx.population.vehicles.length,
-      vehicles: ctx.population.vehicles.slice(offset, offset + limit),
-    });
-  });
-  control.get('/customers', (c) => {
-    const offset = Number(c.req.query('offset') ?? 0);
-    const limit = Math.min(Number(c.req.query('limit') ?? 20), 500);
-    return c.json({
-      total: ctx.population.customers.length,
-      customers: ctx.population.customers.slice(offset, offset + limit),
-    });
-  });
-  control.get('/borrowers', (c) => {
-    const offset = Number(c.req.query('offset') ?? 0);
-    const limit = Math.min(Number(c.req.query('limit') ?? 20), 500);
-    return c.json({
-      total: ctx.population.borrowers.length,
-      borrowers: ctx.population.borrowers
-        .slice(offset, offset + limit)
-        .map((b) => ({ ...b, accounting: b.accounting.length })),
-    });
-  });
+  control.get('/vehicles', (c) => page(c, 'vehicles', ctx.population.vehicles));
+  control.get('/customers', (c) => page(c, 'customers', ctx.population.customers));
+  control.get('/borrowers', (c) =>
+    // The monthly series is long; the list says how many snapshots there are.
+    page(
+      c,
+      'borrowers',
+      ctx.population.borrowers.map((b) => ({ ...b, accounting: b.accounting.length })),
+    ),
+  );
 
   /** Change a person (by sandbox id, national id or gedi); every provider emits its webhooks. */
   control.post('/persons/:ref/change', async (c) => {
