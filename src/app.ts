@@ -6,6 +6,7 @@ import { createGatewayServer, type ReadinessReport } from './server.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 import { UpstreamCache } from './cache.js';
 import { closeProviderClients, createLoaders, createProviderClients } from './providers/index.js';
+import { resilienceDeps } from './providers/resilience.js';
 import type { ContextFactory } from './context.js';
 import { Idempotency, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
 import { WebhookSecrets } from './webhook-secrets.js';
@@ -19,6 +20,9 @@ import {
   SymetriskNotificationPoller,
   symetriskPollIntervalMs,
 } from './events/pollers.js';
+import { createReconcileCursorStore, reconcileIntervalMs, Reconciler } from './events/reconcile.js';
+import { createMetrics } from './observability/metrics.js';
+import type { ProviderHttp } from './providers/http.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -134,9 +138,22 @@ export async function startNordgraph(
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 
-  const cache = new UpstreamCache({ redisUrl: config.REDIS_URL, keySalt: config.CACHE_KEY_SALT });
+  const metrics = createMetrics();
+  const providerHttp: ProviderHttp[] = [];
+  metrics.observeBreakers(() => Object.fromEntries(providerHttp.map((h) => [h.provider, h.state()])));
+  const cache = new UpstreamCache({
+    redisUrl: config.REDIS_URL,
+    keySalt: config.CACHE_KEY_SALT,
+    onLookup: metrics.onCacheLookup,
+  });
   const webhookSecrets = new WebhookSecrets({ redisUrl: config.REDIS_URL });
-  const clients = createProviderClients(resolved, { cache, log });
+  const clients = createProviderClients(resolved, {
+    cache,
+    log,
+    ...resilienceDeps(config),
+    onCall: metrics.onUpstreamCall,
+    onHttp: (h) => providerHttp.push(h),
+  });
   const idempotency = new Idempotency(
     config.REDIS_URL ? new RedisIdempotencyStore(config.REDIS_URL) : new MemoryIdempotencyStore(),
   );
@@ -144,6 +161,7 @@ export async function startNordgraph(
 
   const eventLog = createEventLog({
     redisUrl: config.REDIS_URL,
+    prefix: config.EVENTS_KEY_PREFIX,
     onTailError: (err) => log.error({ err }, 'event log tail failed'),
   });
   if (!config.REDIS_URL) log.warn(MEMORY_LOG_WARNING);
@@ -170,12 +188,14 @@ export async function startNordgraph(
     logger: log,
     maxBodyBytes: config.MAX_BODY_BYTES,
   });
+  metrics.observeWebhookIntake(() => webhookIntake.counters());
   // Subscriptions: one upstream person resolution per event, shared by every subscriber.
   const eventPersons = new EventPersonMemo({
     createLoaders: () => createLoaders(clients, { cache, connectUserToken: null }),
   });
   const createContext: ContextFactory = ({ requestId, headers }) => {
     const connectUserToken = headers['x-connect-user-token'] ?? null;
+    let loaders: ReturnType<typeof createLoaders> | undefined;
     return {
       config,
       log: log.child({ requestId }),
@@ -190,7 +210,11 @@ export async function startNordgraph(
       events: eventLog,
       eventPersons,
       caller: 'anonymous',
-      loaders: createLoaders(clients, { cache, connectUserToken }),
+      // Made on first use: a graphql-ws connection keeps its context while it lives, and
+      // subscriptions never read loaders (eagerly, ~28 DataLoaders per idle subscription).
+      get loaders() {
+        return (loaders ??= createLoaders(clients, { cache, connectUserToken }));
+      },
     };
   };
 
@@ -201,6 +225,7 @@ export async function startNordgraph(
     createContext,
     readiness,
     webhooks: webhookIntake,
+    metrics,
   });
   const port = await gateway.listen();
 
@@ -215,6 +240,19 @@ export async function startNordgraph(
     onError: (err) => log.warn({ err }, 'symetrisk notification poll failed'),
   });
   if (pollIntervalMs > 0) symetriskPoller.start();
+  // Lost webhooks: Byndle changes and Bisnode audit events read back into the log (deduped).
+  const reconcileCursors = createReconcileCursorStore(config.REDIS_URL, config.EVENTS_KEY_PREFIX);
+  const reconcileMs = reconcileIntervalMs(config);
+  const reconciler = new Reconciler({
+    byndle: clients.byndle,
+    bisnode: clients.bisnode,
+    log: eventLog,
+    cursors: reconcileCursors,
+    intervalMs: reconcileMs,
+    onPersonChanged: (event) => evictForEvent(cache, event),
+    onError: (err, provider) => log.warn({ err, provider }, 'reconciliation failed'),
+  });
+  if (reconcileMs > 0) reconciler.start();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -227,7 +265,10 @@ export async function startNordgraph(
     webhookIntake,
     webhookSecrets,
     async close() {
+      gateway.beginShutdown();
       await symetriskPoller.stop();
+      await reconciler.stop();
+      await reconcileCursors.close();
       await pollCursors.close();
       await gateway.close();
       await eventLog.close();

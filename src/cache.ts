@@ -23,6 +23,8 @@ export interface UpstreamCacheOptions {
   /** Key material for hashing lookup arguments, so no national id appears in a key. */
   keySalt: string;
   namespace?: string;
+  /** Observes every read-through lookup (metrics); never given the key or value. */
+  onLookup?: (kind: CacheKind, hit: boolean) => void;
 }
 
 /**
@@ -35,9 +37,11 @@ export interface UpstreamCacheOptions {
 export class UpstreamCache {
   private readonly keyv: Keyv;
   private readonly salt: string;
+  private readonly onLookup: UpstreamCacheOptions['onLookup'];
 
   constructor(options: UpstreamCacheOptions) {
     this.salt = options.keySalt;
+    this.onLookup = options.onLookup;
     const namespace = options.namespace ?? 'nordgraph:cache';
     this.keyv = options.redisUrl
       ? new Keyv({ store: new KeyvRedis(options.redisUrl), namespace, useKeyPrefix: false })
@@ -84,6 +88,7 @@ export class UpstreamCache {
     subjects?: (v: T) => string[],
   ): Promise<T> {
     const hit = await this.keyv.get<{ v: T }>(key);
+    this.onLookup?.(kind, hit !== undefined);
     if (hit) return hit.v;
     const v = await load();
     await this.set(key, v, kind, subjects ? subjects(v) : []);

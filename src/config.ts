@@ -36,11 +36,36 @@ const base = z.object({
   CONNECT_TIMEOUT_MS: ms.default(3_000),
   SYMETRISK_TIMEOUT_MS: ms.default(3_000),
   /**
+   * Consecutive failed upstream calls (5xx, reset, timeout, after retries) that open a provider's
+   * circuit breaker. Unset: 5, except with NODE_ENV=test, where the breaker stays closed so tests
+   * that inject faults see each field's upstream status whatever ran before them (the resilience
+   * tests set it). See providers/resilience.ts.
+   */
+  UPSTREAM_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  /** How long an open breaker fails fast before it lets one probe call through. */
+  UPSTREAM_BREAKER_COOLDOWN_MS: ms.default(10_000),
+  /** Connect calls per second per client, queued on our side (the partner allows 100). */
+  CONNECT_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
+  /**
    * How often Symetrisk notifications (access approved, ...) are polled: Symetrisk sends no
    * webhooks. 0 turns polling off. Unset: 30000, except with NODE_ENV=test, where it is off so
    * background polls do not disturb other tests' upstream call counts (see events/pollers.ts).
    */
   SYMETRISK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+  /**
+   * How often Byndle ajourhold changes and Bisnode audit events are read back so a lost webhook
+   * still becomes an event (events/reconcile.ts); also once at start. 0 turns it off. Unset:
+   * 300000, except with NODE_ENV=test, where it is off (as SYMETRISK_POLL_INTERVAL_MS).
+   */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  /**
+   * Prefix of the event log's Redis keys (stream, dedupe, cursors); default `nordgraph:events:`.
+   * Instances that should share one stream must share it; tests use a unique one per run.
+   */
+  EVENTS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_{}.-]{1,100}$/)
+    .optional(),
   /**
    * Basic credentials Byndle must present on webhook deliveries: nordgraph's own choice, given to
    * Byndle when the webhook is registered. Sandbox mode has defaults; live mode without them

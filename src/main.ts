@@ -35,7 +35,11 @@ const stop = (signal: string) => {
   stopping = true;
   log.info({ signal }, 'shutting down: finishing in-flight requests');
   app.close().then(
-    () => process.exit(0),
+    () => {
+      log.info('shutdown complete');
+      log.flush();
+      process.exit(0);
+    },
     (err: unknown) => {
       log.error({ err }, 'shutdown failed');
       process.exit(1);

@@ -12,6 +12,8 @@ import type { ContextFactory, GatewayContext } from './context.js';
 import type { Logger } from './log.js';
 import { formatGraphQLError } from './errors.js';
 import { sendExplorerPage, serveExplorerAsset, wantsExplorer } from './explorer.js';
+import type { Metrics } from './observability/metrics.js';
+import { accessRecord, linkContext, routePattern, startAccessLog } from './observability/http-log.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -27,12 +29,16 @@ export interface GatewayServerOptions {
   readiness: () => Promise<ReadinessReport>;
   /** Provider webhook receiver for `/webhooks/<provider>` (see events/intake.ts); 404 when absent. */
   webhooks?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Prometheus metrics: served at /metrics, fed by an Apollo plugin and graphql-ws (see observability/). */
+  metrics?: Metrics;
 }
 
 export interface GatewayServer {
   server: Server;
   /** Listen on config.PORT/HOST (0 picks a free port); resolves with the bound port. */
   listen(): Promise<number>;
+  /** Marks the start of shutdown: /readyz answers 503 from now on. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         }
         return createContext({ requestId: randomUUID(), headers: params });
       },
+      // Counts open subscriptions until they end, however they end.
+      onOperation: (_ctx, _id, _payload, _args, result) => options.metrics?.trackSubscription(result),
       // Same error shape on WebSocket as over HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors
@@ -97,6 +105,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     },
     wss,
   );
+  // Disposed by close() before the HTTP drain (so subscribers get 1001 before their socket ends)
+  // and again by Apollo's drain hook: once only, as a second ws close() rejects.
+  let wsDisposed: Promise<void> | null = null;
+  const disposeWs = () => (wsDisposed ??= Promise.resolve(wsServer.dispose()));
+  let closing = false;
+  /** Webhook requests being handled: close() waits for them so their events are written. */
+  const webhooksInFlight = new Set<Promise<void>>();
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -106,11 +121,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
+      ...(options.metrics ? [options.metrics.apolloPlugin()] : []),
       {
         async serverWillStart() {
           return {
             async drainServer() {
-              await wsServer.dispose();
+              await disposeWs();
             },
           };
         },
@@ -159,10 +175,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       search: url.search,
       body,
     };
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const requestId = accessRecord(req)?.requestId ?? randomUUID();
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => createContext({ requestId, headers: plainHeaders }),
+      context: async () => linkContext(createContext({ requestId, headers: plainHeaders }), req),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
@@ -178,12 +194,23 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname;
+    startAccessLog(log, req, res);
     const done = (err: unknown) => {
-      log.error({ err, route }, 'request failed');
+      // The route pattern, not the raw path: a caller controls the path.
+      log.error({ err, route: routePattern(route) }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
       else res.end();
     };
     if (route === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (route === '/readyz' && closing)
+      return sendJson(res, 503, {
+        ready: false,
+        checks: { shutdown: { ok: false, detail: 'shutting down' } },
+      });
+    if (route === '/metrics' && options.metrics && req.method === 'GET') {
+      options.metrics.handle(req, res).catch(done);
+      return;
+    }
     if (route === '/readyz') {
       options.readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r), done);
       return;
@@ -201,7 +228,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       return;
     }
     if (options.webhooks && route.startsWith('/webhooks/')) {
-      options.webhooks(req, res).catch(done);
+      const handling = options.webhooks(req, res).catch(done);
+      webhooksInFlight.add(handling);
+      void handling.finally(() => webhooksInFlight.delete(handling));
       return;
     }
     sendJson(res, 404, { error: `No route ${route}; GraphQL is served at /graphql` });
@@ -220,9 +249,16 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       });
       return (server.address() as AddressInfo).port;
     },
+    beginShutdown() {
+      closing = true;
+    },
     async close() {
-      // apollo.stop() drains HTTP (in-flight requests finish) and disposes graphql-ws.
+      closing = true;
+      // Subscribers first (close code 1001 "Going away"), then apollo.stop() stops accepting and
+      // drains HTTP (in-flight requests finish); webhook handlers are awaited so their writes land.
+      await disposeWs();
       await apollo.stop();
+      await Promise.all(webhooksInFlight);
       wss.close();
     },
   };

@@ -2,6 +2,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import type { ProviderName } from '../config.js';
 import { UpstreamError, codeForStatus, parseRetryAfter } from './errors.js';
+import { ProviderResilience, type BreakerState, type ResilienceOptions } from './resilience.js';
 import type { TokenCache } from './tokens.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -21,6 +22,11 @@ export interface UpstreamRequest<S extends z.ZodType> {
   /** Use this bearer token instead of the client's own (Connect user mode: the end user's token). */
   bearer?: string;
   headers?: Record<string, string>;
+  /**
+   * A POST (or other non-GET) that only reads, e.g. a search sent as POST: it may be retried like
+   * a GET. Leave unset on writes: a write is attempted exactly once, whatever the answer.
+   */
+  idempotent?: boolean;
 }
 
 export interface UpstreamResponseMeta {
@@ -37,6 +43,8 @@ export interface ProviderHttpOptions {
   /** Keep-alive connections per provider. */
   connections?: number;
   tokens?: TokenCache;
+  /** Retries, breaker, bulkhead and rate limit (see resilience.ts for defaults and units). */
+  resilience?: ResilienceOptions;
   /** Observes each finished call (metrics hook). */
   onCall?: (call: {
     provider: ProviderName;
@@ -47,24 +55,32 @@ export interface ProviderHttpOptions {
   }) => void;
 }
 
+/** Whole-call deadline when the provider's options give none. */
+const DEFAULT_TIMEOUT_MS = 3_000;
+/** Keep-alive connections per provider. */
+const DEFAULT_CONNECTIONS = 32;
+
 /**
- * The one upstream HTTP path: a keep-alive pool per provider, a timeout, bearer tokens with one
- * refresh-and-retry on 401, problem+json and other error bodies mapped to UpstreamError, and
- * every success body checked against its zod contract.
+ * The one upstream HTTP path: a keep-alive pool per provider, a deadline per call, retries of
+ * safe calls honouring Retry-After, a circuit breaker, a bulkhead and an optional rate limit
+ * (resilience.ts), bearer tokens with one refresh-and-retry on 401, problem+json and other error
+ * bodies mapped to UpstreamError, and every success body checked against its zod contract.
  */
 export class ProviderHttp {
   readonly provider: ProviderName;
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly timeoutMs: number;
+  private readonly resilience: ProviderResilience;
 
   constructor(private readonly options: ProviderHttpOptions) {
     this.provider = options.provider;
     const url = new URL(options.baseUrl);
     this.basePath = url.pathname.replace(/\/$/, '');
-    this.timeoutMs = options.timeoutMs ?? 3_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.resilience = new ProviderResilience(this.provider, this.timeoutMs, options.resilience);
     this.pool = new Pool(url.origin, {
-      connections: options.connections ?? 32,
+      connections: options.connections ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout: 30_000,
       pipelining: 1,
     });
@@ -77,18 +93,26 @@ export class ProviderHttp {
   async requestWithMeta<S extends z.ZodType>(
     req: UpstreamRequest<S>,
   ): Promise<{ body: z.infer<S> | null; meta: UpstreamResponseMeta }> {
-    const tokens = req.bearer ? undefined : this.options.tokens;
-    let token = req.bearer ?? (tokens ? await tokens.get() : undefined);
-    let res = await this.send(req, token);
-    if (res.status === 401 && tokens && token) {
-      // The provider may have revoked or expired the token early: refresh once, retry once.
-      tokens.invalidate(token);
-      token = await tokens.get();
-      res = await this.send(req, token);
-    }
+    const safe = req.method === 'GET' || req.idempotent === true;
+    const res = await this.resilience.execute(safe, req.endpoint, async (signal) => {
+      const tokens = req.bearer ? undefined : this.options.tokens;
+      let token = req.bearer ?? (tokens ? await tokens.get() : undefined);
+      let answer = await this.send(req, token, signal);
+      if (answer.status === 401 && tokens && token) {
+        // The provider may have revoked or expired the token early: refresh once, retry once.
+        // A 401 proves the request was refused, so even a write may be sent again.
+        tokens.invalidate(token);
+        token = await tokens.get();
+        answer = await this.send(req, token, signal);
+      }
+      // Thrown inside the policies so the retry and the breaker see upstream failures.
+      if (!req.emptyOn?.includes(answer.status) && (answer.status < 200 || answer.status >= 300)) {
+        throw this.failure(req, answer);
+      }
+      return answer;
+    });
     const meta = { status: res.status, headers: res.headers };
     if (req.emptyOn?.includes(res.status)) return { body: null, meta };
-    if (res.status < 200 || res.status >= 300) throw this.failure(req, res);
     if (res.text.length === 0) {
       const parsed = req.schema.safeParse(undefined);
       if (parsed.success) return { body: parsed.data, meta };
@@ -132,6 +156,7 @@ export class ProviderHttp {
   private async send(
     req: UpstreamRequest<z.ZodType>,
     token: string | undefined,
+    signal: AbortSignal,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
     const started = performance.now();
     let path = this.basePath + req.path;
@@ -155,7 +180,7 @@ export class ProviderHttp {
         path,
         headers,
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
       status = res.statusCode;
       const text = await res.body.text();
@@ -221,6 +246,16 @@ export class ProviderHttp {
       parseRetryAfter(res.headers['retry-after']),
       detail,
     );
+  }
+
+  /** The provider's circuit breaker: 'open' while calls fail fast. */
+  state(): BreakerState {
+    return this.resilience.state();
+  }
+
+  /** Calls in flight and waiting in the provider's bulkhead. */
+  load(): { active: number; queued: number } {
+    return this.resilience.load();
   }
 
   async close(): Promise<void> {

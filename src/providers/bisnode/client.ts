@@ -101,7 +101,9 @@ export function createBisnodeHttpClient(endpoint: ProviderEndpoint, deps: Provid
     timeoutMs: endpoint.timeoutMs,
     tokens,
     onCall: deps.onCall,
+    resilience: deps.resilience,
   });
+  deps.onHttp?.(http);
 
   return {
     findPerson: (market, query) =>
@@ -109,6 +111,8 @@ export function createBisnodeHttpClient(endpoint: ProviderEndpoint, deps: Provid
         method: 'POST',
         path: `/markets/${encodeURIComponent(market)}/persons/_find`,
         endpoint: BISNODE_ENDPOINTS.findPerson,
+        // A search sent as POST: safe to retry.
+        idempotent: true,
         body: query,
         schema: v3PersonSchema,
         emptyOn: [204],

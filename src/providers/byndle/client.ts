@@ -82,7 +82,9 @@ export function createByndleHttpClient(endpoint: ByndleEndpoint, deps: ProviderD
     timeoutMs: endpoint.timeoutMs,
     tokens: new TokenCache(fetchToken),
     onCall: deps.onCall,
+    resilience: deps.resilience,
   });
+  deps.onHttp?.(http);
   const ajourhold = `/v1/ajourhold/${encodeURIComponent(endpoint.ajourholdId)}`;
   const personQuery = (key: ByndlePersonKey) =>
     'byndleId' in key ? { byndleId: key.byndleId } : { nationalId: key.nationalId };
@@ -97,6 +99,8 @@ export function createByndleHttpClient(endpoint: ByndleEndpoint, deps: ProviderD
         method: 'POST',
         path: '/v1/lookup/person',
         endpoint: 'POST /v1/lookup/person',
+        // A search sent as POST: safe to retry.
+        idempotent: true,
         body: input,
         schema: s.matchedPerson,
         emptyOn: [404],

@@ -40,7 +40,7 @@ export interface ConnectClient {
   myCustomerInfo(userToken: string): Promise<CustomerInfo | null>;
   /**
    * User mode write: REPLACES the user's whole customer record with `body` (fields not sent
-   * become null). Sent exactly once: never retried, not even on a 429 (see withRateLimitRetry).
+   * become null). Sent exactly once: never retried, not even on a 429 (see CONNECT_CALLS_PER_SECOND).
    * Throws UpstreamError on any failure, including Connect's `success: false`.
    */
   updateMyCustomerInfo(userToken: string, body: ChangeCustomerInfoRequest): Promise<void>;
@@ -56,36 +56,16 @@ export interface ConnectClient {
 }
 
 /**
- * Connect answers 429 with Retry-After once a client passes 100 calls/s or 2000/min. A request
- * that fans out (100 customers read by number) passes the per-second window by itself, so a
- * 429 with a short advised wait is retried after that wait; a long wait fails the field at once.
- *
- * READS ONLY. The update (POST /v1/customer/info) must never go through this: a 429 from an API
- * gateway in front of Connect does not prove the write was not applied, and a blind second
- * replace-all write could overwrite a change made in between. The caller retries a write, with
- * its idempotency key (src/idempotency.ts), or not at all. The POSTs that do use it (search,
- * credential check) are reads sent as POST.
+ * Connect allows 100 calls/s and 2000/min per client. ProviderHttp queues our calls to stay under
+ * the per-second limit (a sliding window; the extra 100 ms absorb network jitter between our
+ * clock and the window Connect opens at our first call). A 429 that still arrives is retried by
+ * ProviderHttp after the advised Retry-After, for reads only: a write (POST /v1/customer/info) is
+ * sent once, since a 429 from an API gateway in front of Connect does not prove it was not
+ * applied and a blind second replace-all write could overwrite a change made in between. The
+ * POSTs marked `idempotent` (search, credential check) are reads sent as POST.
  */
-const RATE_LIMIT_RETRIES = 2;
-const RATE_LIMIT_MAX_WAIT_MS = 2_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function withRateLimitRetry<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (err) {
-      const wait =
-        err instanceof UpstreamError && err.code === 'UPSTREAM_RATE_LIMITED'
-          ? (err.retryAfterMs ?? 1_000)
-          : null;
-      if (wait === null || wait > RATE_LIMIT_MAX_WAIT_MS || attempt >= RATE_LIMIT_RETRIES) throw err;
-      // Jitter spreads the retries of a fanned-out batch over the next window.
-      await sleep(wait + Math.floor(Math.random() * 250));
-    }
-  }
-}
+export const CONNECT_CALLS_PER_SECOND = 100;
+const RATE_LIMIT_SLACK_MS = 100;
 
 /** Warn when this few calls are left in Connect's current window: the next burst may be a 429. */
 const LOW_RATE_LIMIT_WARNING = 10;
@@ -125,7 +105,16 @@ export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: Provid
     timeoutMs: endpoint.timeoutMs,
     tokens,
     onCall: deps.onCall,
+    // Connect allows 100 calls/s per client: queue on our side rather than meet its 429.
+    resilience: {
+      ...deps.resilience,
+      rateLimit: {
+        limit: deps.connectCallsPerSecond ?? CONNECT_CALLS_PER_SECOND,
+        intervalMs: 1_000 + RATE_LIMIT_SLACK_MS,
+      },
+    },
   });
+  deps.onHttp?.(http);
   let lastRateLimit: ConnectRateLimit | null = null;
 
   const observe = (meta: UpstreamResponseMeta, endpointLabel: string) => {
@@ -142,15 +131,13 @@ export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: Provid
   };
 
   const clientInfo = async (customerNumber: number): Promise<CustomerInfo | null> => {
-    const { body, meta } = await withRateLimitRetry(() =>
-      http.requestWithMeta({
-        method: 'GET',
-        path: `/v1/client/customer/info/${encodeURIComponent(String(customerNumber))}`,
-        endpoint: CONNECT_ENDPOINTS.clientInfo,
-        schema: customerInfoSchema,
-        emptyOn: [404],
-      }),
-    );
+    const { body, meta } = await http.requestWithMeta({
+      method: 'GET',
+      path: `/v1/client/customer/info/${encodeURIComponent(String(customerNumber))}`,
+      endpoint: CONNECT_ENDPOINTS.clientInfo,
+      schema: customerInfoSchema,
+      emptyOn: [404],
+    });
     observe(meta, CONNECT_ENDPOINTS.clientInfo);
     return body;
   };
@@ -161,22 +148,20 @@ export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: Provid
     async myCustomerInfo(userToken) {
       // The end user's own token; ProviderHttp neither refreshes nor retries it on 401, since
       // only the end user can get a new one: a 401 reaches the caller as UPSTREAM_UNAUTHORIZED.
-      const { body, meta } = await withRateLimitRetry(() =>
-        http.requestWithMeta({
-          method: 'GET',
-          path: '/v1/customer/info',
-          endpoint: CONNECT_ENDPOINTS.myInfo,
-          schema: customerInfoSchema,
-          emptyOn: [404],
-          bearer: userToken,
-        }),
-      );
+      const { body, meta } = await http.requestWithMeta({
+        method: 'GET',
+        path: '/v1/customer/info',
+        endpoint: CONNECT_ENDPOINTS.myInfo,
+        schema: customerInfoSchema,
+        emptyOn: [404],
+        bearer: userToken,
+      });
       observe(meta, CONNECT_ENDPOINTS.myInfo);
       return body;
     },
 
     async updateMyCustomerInfo(userToken, body) {
-      // Deliberately NOT wrapped in withRateLimitRetry: one attempt, whatever the answer. The end
+      // A write (not `idempotent`): ProviderHttp attempts it once, whatever the answer. The end
       // user's token is not refreshed on 401 either (ProviderHttp never retries a `bearer` call).
       const { body: answer, meta } = await http.requestWithMeta({
         method: 'POST',
@@ -199,15 +184,14 @@ export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: Provid
     },
 
     async searchCustomers(request) {
-      const { body, meta } = await withRateLimitRetry(() =>
-        http.requestWithMeta({
-          method: 'POST',
-          path: '/v1/client/customer/search',
-          endpoint: CONNECT_ENDPOINTS.search,
-          body: request,
-          schema: searchCustomerResponseSchema,
-        }),
-      );
+      const { body, meta } = await http.requestWithMeta({
+        method: 'POST',
+        path: '/v1/client/customer/search',
+        endpoint: CONNECT_ENDPOINTS.search,
+        idempotent: true,
+        body: request,
+        schema: searchCustomerResponseSchema,
+      });
       observe(meta, CONNECT_ENDPOINTS.search);
       return body?.customers ?? [];
     },
@@ -220,15 +204,14 @@ export function createConnectHttpClient(endpoint: ProviderEndpoint, deps: Provid
           `connect credential check takes at most ${CREDENTIAL_CHECK_MAX} credentials per call`,
         );
       }
-      const { body, meta } = await withRateLimitRetry(() =>
-        http.requestWithMeta({
-          method: 'POST',
-          path: '/v1/client/credential/customers/check',
-          endpoint: CONNECT_ENDPOINTS.credentialCheck,
-          body: { credentials },
-          schema: credentialCheckResponseSchema,
-        }),
-      );
+      const { body, meta } = await http.requestWithMeta({
+        method: 'POST',
+        path: '/v1/client/credential/customers/check',
+        endpoint: CONNECT_ENDPOINTS.credentialCheck,
+        idempotent: true,
+        body: { credentials },
+        schema: credentialCheckResponseSchema,
+      });
       observe(meta, CONNECT_ENDPOINTS.credentialCheck);
       return body?.customers ?? [];
     },

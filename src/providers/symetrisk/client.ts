@@ -75,7 +75,9 @@ export function createSymetriskHttpClient(endpoint: ProviderEndpoint, deps: Prov
     timeoutMs: endpoint.timeoutMs,
     tokens,
     onCall: deps.onCall,
+    resilience: deps.resilience,
   });
+  deps.onHttp?.(http);
 
   // Our own company never changes for a client; one /self per process (single flight), and a
   // failure is forgotten so the next caller tries again.
