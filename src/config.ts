@@ -86,6 +86,23 @@ const base = z.object({
         .map((x) => x.trim())
         .filter(Boolean),
     ),
+  /** Request limits (security/limits.ts, README "Request limits"): HTTP and WebSocket alike. */
+  LIMIT_MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(12),
+  LIMIT_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
+  LIMIT_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(20),
+  LIMIT_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+  LIMIT_MAX_COST: z.coerce.number().int().min(1).max(1_000_000_000).default(100_000),
+  /** Schema introspection; unset: on in sandbox mode, off in live mode. */
+  INTROSPECTION: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  /**
+   * Requests per minute per caller (x-api-key header, else client IP); 429 with Retry-After past
+   * it; shared in Redis with REDIS_URL. 0 turns it off. Unset: 600, except with NODE_ENV=test
+   * (off, so suites are not throttled; test/limits.test.ts sets it). See security/rate-limit.ts.
+   */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).optional(),
 });
 
 /** What live mode needs for each provider; sandbox mode fills these from the sandbox itself. */

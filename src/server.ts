@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
 import type { ContextFactory, GatewayContext } from './context.js';
@@ -14,6 +15,8 @@ import { formatGraphQLError } from './errors.js';
 import { sendExplorerPage, serveExplorerAsset, wantsExplorer } from './explorer.js';
 import type { Metrics } from './observability/metrics.js';
 import { accessRecord, linkContext, routePattern, startAccessLog } from './observability/http-log.js';
+import { checkOperation, limitParseOptions, limitRules, requestLimits } from './security/limits.js';
+import { createRateLimiter } from './security/rate-limit.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -83,11 +86,33 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const { config, log, schema, createContext } = options;
   const server = createServer();
+  // Request limits (security/limits.ts): one rule list for HTTP and WebSocket alike.
+  const limits = requestLimits(config);
+  const rules = limitRules(limits);
+  const rateLimiter = createRateLimiter(config, log);
 
+  // Subscriptions: documents parsed+checked once per query text, and one execution per event
+  // shared by subscribers of the same operation (events/shared-execution.ts).
+  const shared = sharedExecutionEnabled();
+  const documents = new DocumentCache((q) => checkOperation(schema, limits, rules, q));
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const wsServer = useServer(
     {
       schema,
+      ...(shared ? { subscribe: sharedSubscribe } : {}),
+      // Parsed and validated with the HTTP limits; graphql-ws fills in the context.
+      onSubscribe: (_ctx, _id, payload) => {
+        const checked = shared
+          ? documents.get(payload.query)
+          : checkOperation(schema, limits, rules, payload.query);
+        if ('errors' in checked) return checked.errors;
+        return {
+          schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
       context: (ctx) => {
         const params: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) {
@@ -116,6 +141,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     csrfPrevention: true,
+    validationRules: rules,
+    parseOptions: limitParseOptions(limits),
+    introspection: limits.introspection,
+    hideSchemaDetailsFromClientErrors: limits.hideSuggestions,
+    allowBatchedHttpRequests: false,
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
@@ -135,6 +165,16 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const retryAfter = await rateLimiter?.check(req);
+    if (retryAfter) {
+      res.setHeader('retry-after', String(retryAfter));
+      sendJson(res, 429, {
+        errors: [
+          { message: `Too many requests; retry in ${retryAfter} s`, extensions: { code: 'RATE_LIMITED' } },
+        ],
+      });
+      return;
+    }
     let raw = '';
     try {
       raw = req.method === 'POST' ? await readBody(req, config.MAX_BODY_BYTES) : '';
@@ -260,6 +300,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       await apollo.stop();
       await Promise.all(webhooksInFlight);
       wss.close();
+      await rateLimiter?.close();
     },
   };
 }

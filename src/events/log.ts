@@ -44,10 +44,21 @@ type Listener = (event: StoredEvent) => void;
  */
 class FanOut {
   private readonly listeners = new Set<Listener>();
-  private readonly queue: StoredEvent[] = [];
+  /** Events waiting for delivery, each with the listeners registered when it was published. */
+  private readonly queue: { event: StoredEvent; to: Listener[] }[] = [];
   private draining = false;
+  private scheduled = false;
 
-  constructor(private readonly onListenerError: (err: unknown) => void) {}
+  /**
+   * `deferred`: publish only queues and delivery runs in a later macrotask (setImmediate), so the
+   * appender (the webhook intake, which answers the provider once `append` resolves) never waits
+   * for the fan-out to thousands of subscribers. Each event still goes to exactly the listeners
+   * registered when it was published (and still registered at delivery), in publish order.
+   */
+  constructor(
+    private readonly onListenerError: (err: unknown) => void,
+    private readonly deferred = false,
+  ) {}
 
   get size(): number {
     return this.listeners.size;
@@ -65,14 +76,26 @@ class FanOut {
     this.queue.length = 0;
   }
   publish(events: StoredEvent[]): void {
-    this.queue.push(...events);
+    if (events.length === 0) return;
+    const to = [...this.listeners];
+    for (const event of events) this.queue.push({ event, to });
+    if (!this.deferred) return this.drain();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+  private drain(): void {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let e = this.queue.shift(); e; e = this.queue.shift()) {
-        for (const l of [...this.listeners]) {
+      for (let q = this.queue.shift(); q; q = this.queue.shift()) {
+        for (const l of q.to) {
+          if (!this.listeners.has(l)) continue; // unsubscribed meanwhile
           try {
-            l(e);
+            l(q.event);
           } catch (err) {
             this.onListenerError(err);
           }
@@ -122,7 +145,9 @@ export class MemoryEventLog implements EventLog {
   }: MemoryEventLogOptions = {}) {
     this.dedupeTtlMs = dedupeTtlMs;
     this.maxEvents = maxEvents;
-    this.fanOut = new FanOut(onListenerError);
+    // Deferred: `append` (and so the webhook's 2xx) resolves without waiting for the fan-out.
+    // NORDGRAPH_SYNC_TAIL=1 restores synchronous delivery (benchmark baseline only).
+    this.fanOut = new FanOut(onListenerError, process.env.NORDGRAPH_SYNC_TAIL !== '1');
   }
 
   /** TEST ONLY: while on, `append` rejects (and `healthy` is false), as if the store were down. */

@@ -1,0 +1,182 @@
+import {
+  createSourceEventStream,
+  execute,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import type { GatewayContext } from '../context.js';
+
+/**
+ * Subscription execution shared between subscribers (issue 7, S4: webhook-to-delivery for 10,000
+ * subscribers). Two parts, both plugged into graphql-ws's `useServer` (see server.ts):
+ *
+ * 1. `DocumentCache` / `onSubscribe`: each subscribe message's query text is parsed and validated
+ *    once, then served from an LRU. Subscribers with the same text share one DocumentNode, which
+ *    is what lets part 2 recognise them as the same operation.
+ * 2. `sharedSubscribe`: like graphql-js `subscribe`, the source stream (the resolver's
+ *    `subscribe`: filters, resume cursor, replay) stays per subscriber, with its own context. But
+ *    mapping an event to its ExecutionResult is memoised per (event object, document,
+ *    operation name, variables, caller): the event log hands the same StoredEvent object to every
+ *    tail listener, so N subscribers with the same query on one event cost one execution, not N.
+ *    Different variables or callers never share. The context of whichever subscriber executes
+ *    first serves the others of the same key; the fields of event types read the event itself
+ *    and process-wide state (ctx.eventPersons), and the caller is part of the key for anything
+ *    that could depend on who asks.
+ */
+
+/** Set NORDGRAPH_SHARED_EXECUTION=off to run graphql-ws's own parse/validate/subscribe (benchmark baseline). */
+export const sharedExecutionEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  env.NORDGRAPH_SHARED_EXECUTION !== 'off';
+
+/** TEST/METRICS: executions of a subscription event (shared ones count once). */
+export const sharedExecutionStats = { executions: 0, shared: 0 };
+
+type Parsed = { document: DocumentNode } | { errors: readonly GraphQLError[] };
+
+/** Plain parse + validate with the standard rules (the server passes its own, with request limits). */
+export const parseAndValidate =
+  (schema: GraphQLSchema) =>
+  (query: string): Parsed => {
+    try {
+      const document = parse(query);
+      const errors = validate(schema, document);
+      return errors.length > 0 ? { errors } : { document };
+    } catch (err) {
+      if (err instanceof GraphQLError) return { errors: [err] };
+      throw err;
+    }
+  };
+
+/**
+ * Parsed-and-validated documents by query text: an LRU (the least recently used is dropped)
+ * around a check that depends on the text alone (parse, validation rules, static limits). Hits
+ * return the same DocumentNode object. Usable for HTTP operations too.
+ */
+export class DocumentCache<P extends Parsed = Parsed> {
+  private readonly entries = new Map<string, P>();
+  /** TEST/METRICS: checks run (cache misses). */
+  checks = 0;
+  constructor(
+    private readonly check: (query: string) => P,
+    private readonly maxEntries = 1_000,
+    /** Longer query texts are checked every time and not kept. */
+    private readonly maxQueryLength = 100_000,
+  ) {}
+
+  get(query: string): P {
+    const hit = this.entries.get(query);
+    if (hit) {
+      this.entries.delete(query);
+      this.entries.set(query, hit);
+      return hit;
+    }
+    this.checks++;
+    const parsed = this.check(query);
+    if (query.length <= this.maxQueryLength) {
+      this.entries.set(query, parsed);
+      if (this.entries.size > this.maxEntries) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+    }
+    return parsed;
+  }
+}
+
+/** ExecutionResults per event object, then per document, then per (operation, variables, caller). */
+type PerEvent = WeakMap<DocumentNode, Map<string, Promise<ExecutionResult>>>;
+
+/**
+ * Recent events' results. Subscribers usually take an event within moments of each other; a
+ * subscriber far behind (or replaying old events) just executes again, which is correct, only
+ * slower. Bounded so a long-lived log does not keep results alive.
+ */
+const MAX_EVENTS = 1_024;
+const memo = new Map<object, PerEvent>();
+
+function perEvent(event: object): PerEvent {
+  let entry = memo.get(event);
+  if (!entry) {
+    entry = new WeakMap();
+    memo.set(event, entry);
+    if (memo.size > MAX_EVENTS) {
+      const oldest = memo.keys().next().value;
+      if (oldest !== undefined) memo.delete(oldest);
+    }
+  }
+  return entry;
+}
+
+function shareKey(args: ExecutionArgs): string {
+  const ctx = args.contextValue as Partial<GatewayContext> | undefined;
+  return JSON.stringify([
+    args.operationName ?? null,
+    args.variableValues ?? null,
+    ctx?.caller ?? null,
+    ctx?.connectUserToken ?? null,
+  ]);
+}
+
+function executeShared(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
+  const run = () => {
+    sharedExecutionStats.executions++;
+    // Subscriptions have no @defer/@stream here, so execute gives a result (or its promise).
+    return Promise.resolve(
+      execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>,
+    );
+  };
+  if (typeof event !== 'object' || event === null) return run();
+  const byDocument = perEvent(event);
+  let byKey = byDocument.get(args.document);
+  if (!byKey) byDocument.set(args.document, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit) {
+    sharedExecutionStats.shared++;
+    return hit;
+  }
+  const result = run();
+  byKey.set(key, result);
+  return result;
+}
+
+/**
+ * graphql-ws `subscribe`: graphql-js's createSourceEventStream per subscriber (its own filters,
+ * cursor and context), then each source event mapped through the shared execution above. A
+ * plain iterator object rather than an async generator, so that `return()` (client completes or
+ * disconnects) reaches the source at once even while a `next()` waits for an event, and the
+ * subscription's tail listener is removed right away (as graphql-js's own mapping does).
+ */
+export async function sharedSubscribe(
+  args: ExecutionArgs,
+): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source;
+  const iterator = source[Symbol.asyncIterator]();
+  // Constant for the subscription: computed once, not per event.
+  const key = shareKey(args);
+  const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+  const mapped: AsyncGenerator<ExecutionResult> = {
+    async next() {
+      const r = await iterator.next();
+      if (r.done) return done();
+      return { value: await executeShared(args, key, r.value), done: false };
+    },
+    async return() {
+      await iterator.return?.();
+      return done();
+    },
+    async throw(err: unknown) {
+      await iterator.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return mapped;
+}
