@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createClient } from '@keyv/redis';
+import { LazyRedis } from './redis.js';
 import { GraphQLError } from 'graphql';
 import { InputError } from './errors.js';
 
@@ -53,21 +53,16 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 }
 
 export class RedisIdempotencyStore implements IdempotencyStore {
-  private readonly client: ReturnType<typeof createClient>;
-  private ready: Promise<unknown> | null = null;
+  private readonly redis: LazyRedis;
 
   constructor(
     url: string,
     private readonly prefix = 'nordgraph:idem:',
   ) {
-    this.client = createClient({ url });
-    // Errors surface on the awaiting command; the listener keeps them from crashing the process.
-    this.client.on('error', () => undefined);
+    this.redis = new LazyRedis(url);
   }
-  private async c() {
-    this.ready ??= this.client.connect();
-    await this.ready;
-    return this.client;
+  private c() {
+    return this.redis.get();
   }
   async claim(key: string, f: string, ttlMs: number): Promise<boolean> {
     const rec: Record_ = { s: 'pending', f };
@@ -85,8 +80,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async release(key: string): Promise<void> {
     await (await this.c()).del(this.prefix + key);
   }
-  async close(): Promise<void> {
-    if (this.ready) await this.client.close();
+  close(): Promise<void> {
+    return this.redis.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { createClient } from '@keyv/redis';
+import { LazyRedis } from '../redis.js';
 import type { Config } from '../config.js';
 import type { UpstreamNotification } from '../providers/symetrisk/schemas.js';
 import type { SymetriskClient } from '../providers/symetrisk/index.js';
@@ -52,38 +52,28 @@ return 1
 `;
 
 export class RedisPollCursorStore implements PollCursorStore {
-  private readonly client: ReturnType<typeof createClient>;
-  private ready: Promise<unknown> | null = null;
+  private readonly redis: LazyRedis;
 
   constructor(
     url: string,
     private readonly prefix = `${DEFAULT_KEY_PREFIX}cursor:`,
   ) {
-    this.client = createClient({ url, disableOfflineQueue: true });
-    this.client.on('error', () => undefined);
-  }
-
-  private async c() {
-    this.ready ??= this.client.connect().catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    await this.ready;
-    return this.client;
+    this.redis = new LazyRedis(url);
   }
 
   async get(name: string): Promise<number | null> {
-    const v = await (await this.c()).get(this.prefix + name);
+    const v = await (await this.redis.get()).get(this.prefix + name);
     return v === null ? null : Number(v);
   }
 
   async advance(name: string, value: number): Promise<void> {
-    await (await this.c()).sendCommand(['EVAL', ADVANCE_SCRIPT, '1', this.prefix + name, String(value)]);
+    await (
+      await this.redis.get()
+    ).sendCommand(['EVAL', ADVANCE_SCRIPT, '1', this.prefix + name, String(value)]);
   }
 
-  async close(): Promise<void> {
-    if (this.client.isReady) await this.client.close().catch(() => this.client.destroy());
-    else if (this.client.isOpen) this.client.destroy();
+  close(): Promise<void> {
+    return this.redis.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { createClient } from '@keyv/redis';
+import { LazyRedis } from '../redis.js';
 import type { Config } from '../config.js';
 import type { ByndleClient } from '../providers/byndle/index.js';
 import type { BisnodeClient } from '../providers/bisnode/index.js';
@@ -82,37 +82,25 @@ export class MemoryReconcileCursorStore implements ReconcileCursorStore {
  * means re-reading changes the log then deduplicates.
  */
 export class RedisReconcileCursorStore implements ReconcileCursorStore {
-  private readonly client: ReturnType<typeof createClient>;
-  private ready: Promise<unknown> | null = null;
+  private readonly redis: LazyRedis;
 
   constructor(
     url: string,
     private readonly prefix = `${DEFAULT_KEY_PREFIX}cursor:`,
   ) {
-    this.client = createClient({ url, disableOfflineQueue: true });
-    this.client.on('error', () => undefined);
-  }
-
-  private async c() {
-    this.ready ??= this.client.connect().catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    await this.ready;
-    return this.client;
+    this.redis = new LazyRedis(url);
   }
 
   async get(name: string): Promise<string | null> {
-    return (await (await this.c()).get(this.prefix + name)) ?? null;
+    return (await (await this.redis.get()).get(this.prefix + name)) ?? null;
   }
 
   async set(name: string, value: string): Promise<void> {
-    await (await this.c()).set(this.prefix + name, value);
+    await (await this.redis.get()).set(this.prefix + name, value);
   }
 
-  async close(): Promise<void> {
-    if (this.client.isReady) await this.client.close().catch(() => this.client.destroy());
-    else if (this.client.isOpen) this.client.destroy();
+  close(): Promise<void> {
+    return this.redis.close();
   }
 }
 
