@@ -1,82 +1,35 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, startTestGateway } from '../helpers/gateway.js';
-import { ByndleSandbox, mobileOf, type SandboxPerson } from '../helpers/byndle.js';
+import { mobileOf, type ByndleSandbox, type SandboxPerson } from '../helpers/byndle.js';
+import { WebhookHarness, basic, waitFor, type AnyPerson } from '../helpers/webhooks.js';
 import { SANDBOX_BYNDLE_WEBHOOK, type Nordgraph } from '../../src/app.js';
 import { MemoryEventLog } from '../../src/events/log.js';
 import type { StoredEvent } from '../../src/events/types.js';
 
-/** A sandbox person as the control API lists it for any market (test data only). */
-interface AnyPerson {
-  id: string;
-  market: 'NO' | 'SE' | 'DK' | 'FI';
-  nationalId: string;
-  gedi: string;
-  birthDate: string;
-  status: number;
-  protectedIdentity: boolean;
-}
-interface Delivery {
-  provider: string;
-  url: string;
-  body: string;
-  attempts: number;
-  state: 'pending' | 'delivered' | 'failed';
-  lastStatus: number | null;
-}
-
 const EXTENDED = 'GET /v1/lookup/person/extended';
-const run = `${process.pid}-${Date.now()}`;
-let seq = 0;
-const uniqueId = (prefix: string) => `${prefix}-${run}-${++seq}`;
-
 let app: Nordgraph;
+let h: WebhookHarness;
 let sb: ByndleSandbox;
 let control: string;
 let origin: string;
-let bisnodeToken: string;
 let bisnodeSecret: string;
 let byndlePersons: SandboxPerson[];
 let sePersons: AnyPerson[];
+const uniqueId = (prefix: string) => h.uniqueId(prefix);
 
 const memoryLog = () => {
   if (!(app.eventLog instanceof MemoryEventLog)) throw new Error('these tests need the in-memory event log');
   return app.eventLog;
 };
-const allEvents = () => app.eventLog.readAfter(null, 100_000);
+const allEvents = () => h.allEvents();
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const waitForEvent = (what: string, match: (e: StoredEvent) => boolean) =>
   waitFor(what, async () => (await allEvents()).find(match));
 
-async function deliveries(provider: string): Promise<Delivery[]> {
-  const res = await fetch(`${control}/webhooks/deliveries`);
-  return ((await res.json()) as { deliveries: Delivery[] }).deliveries.filter((d) => d.provider === provider);
-}
-/** Every delivery of the provider answered as the provider demands (nothing pending). */
-const allDelivered = (provider: string) =>
-  waitFor(`${provider} deliveries`, async () =>
-    (await deliveries(provider)).every((d) => d.state === 'delivered') ? true : undefined,
-  );
-
-async function bisnode(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-  return fetch(`${app.sandbox!.apiUrls.bisnode}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${bisnodeToken}`,
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-  });
-}
+const deliveries = (provider: string) => h.deliveries(provider);
+const allDelivered = (provider: string) => h.allDelivered(provider);
+const bisnode = (path: string, init?: { method?: string; body?: unknown }) => h.bisnode(path, init);
 
 const sign = (secret: string, ts: string, body: string) =>
   createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
@@ -94,7 +47,6 @@ function postBisnode(body: string, secret = bisnodeSecret, ts = nowSeconds()): P
     body,
   });
 }
-const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 function postByndle(
   body: string,
   authorization = basic(SANDBOX_BYNDLE_WEBHOOK.username, SANDBOX_BYNDLE_WEBHOOK.password),
@@ -138,75 +90,21 @@ const byndleDelivery = (eventId = `evt-${randomUUID()}`) =>
   });
 const bySource = async (sourceId: string) => (await allEvents()).filter((e) => e.sourceId === sourceId);
 
-/** Adds a sandbox person to the ajourhold as our records hold them: matched and maintained. */
-async function addEntry(p: SandboxPerson): Promise<string> {
-  const a = p.addresses[0]!;
-  const externalId = uniqueId('E');
-  const res = await sb.byndle('POST', '/v1/ajourhold/{ajourholdId}/entries', {
-    externalId,
-    firstName: p.firstName,
-    lastName: p.lastName,
-    street: a.street,
-    houseNumber: a.houseNumber,
-    postalCode: a.postalCode,
-    city: a.city.toUpperCase(),
-    birthDate: p.birthDate,
-    nationalId: p.nationalId,
-  });
-  expect(res.status).toBe(201);
-  expect(((await res.json()) as { maintained: boolean }).maintained).toBe(true);
-  return externalId;
-}
+const addEntry = (p: SandboxPerson) => h.addEntry(p);
 const takeByndle = () => byndlePersons.shift()!;
 const takeSe = () => sePersons.shift()!;
 
 beforeAll(async () => {
   app = await startTestGateway();
-  sb = new ByndleSandbox(app);
-  control = app.sandbox!.controlUrl;
+  h = new WebhookHarness(app);
+  sb = h.sb;
+  control = h.control;
   origin = new URL(app.url).origin;
   // Redeliveries come quickly, so a 503 followed by recovery is seen within the test.
-  await fetch(`${control}/webhooks/config`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ retryDelaysMs: [100], maxAttempts: 100 }),
-  });
-
-  byndlePersons = (await sb.persons(500)).filter(
-    (p) => p.byndleId && p.nationalIdKind === 'FNR' && p.addresses[0] && mobileOf(p) && p.status === 1,
-  );
-  const se = await fetch(`${control}/persons?market=SE&limit=300`);
-  sePersons = ((await se.json()) as { persons: AnyPerson[] }).persons.filter(
-    (p) => p.birthDate < '2000-01-01' && p.status === 1 && !p.protectedIdentity,
-  );
-
-  // Byndle: nordgraph registers its webhook with its own credentials.
-  const hook = await sb.byndle('PUT', '/v1/ajourhold/{ajourholdId}/webhook', {
-    url: `${origin}/webhooks/byndle`,
-    username: SANDBOX_BYNDLE_WEBHOOK.username,
-    password: SANDBOX_BYNDLE_WEBHOOK.password,
-  });
-  expect(hook.status).toBe(200);
-
-  // Bisnode: create a webhook (the secret is shown once) and give nordgraph the secret.
-  const { clientId, clientSecret } = app.sandbox!.credentials.bisnode;
-  const tokenRes = await fetch(app.sandbox!.tokenUrls.bisnode, {
-    method: 'POST',
-    headers: {
-      authorization: basic(clientId, clientSecret),
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials&scope=bci',
-  });
-  bisnodeToken = ((await tokenRes.json()) as { access_token: string }).access_token;
-  const created = await bisnode('/webhooks', {
-    method: 'POST',
-    body: { url: `${origin}/webhooks/bisnode`, events: ['*'] },
-  });
-  expect(created.status).toBe(201);
-  const webhook = (await created.json()) as { id: string; secret: string };
-  bisnodeSecret = webhook.secret;
-  await app.webhookSecrets.put('bisnode', webhook.id, webhook.secret);
+  await h.setup(origin, 100);
+  bisnodeSecret = h.bisnodeSecret;
+  byndlePersons = h.byndlePersons;
+  sePersons = h.sePersons;
 }, 60_000);
 
 afterAll(async () => {

@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, startTestGateway } from '../helpers/gateway.js';
-import { ByndleSandbox, mobileOf, type SandboxPerson } from '../helpers/byndle.js';
-import { SANDBOX_BYNDLE_WEBHOOK, type Nordgraph } from '../../src/app.js';
+import { mobileOf, type ByndleSandbox, type SandboxPerson } from '../helpers/byndle.js';
+import { WebhookHarness, waitFor as waitForIt, type AnyPerson } from '../helpers/webhooks.js';
+import type { Nordgraph } from '../../src/app.js';
 import type { StoredEvent } from '../../src/events/types.js';
 
 /**
@@ -12,58 +13,23 @@ import type { StoredEvent } from '../../src/events/types.js';
  * the relay comes back, the provider's redeliveries are acknowledged as duplicates.
  */
 
-interface AnyPerson {
-  id: string;
-  market: 'NO' | 'SE' | 'DK' | 'FI';
-  nationalId: string;
-  gedi: string;
-  birthDate: string;
-  status: number;
-  protectedIdentity: boolean;
-}
-interface Delivery {
-  provider: string;
-  body: string;
-  state: 'pending' | 'delivered' | 'failed';
-}
-
 const RECONCILE_MS = 250;
 const EXTENDED = 'GET /v1/lookup/person/extended';
-const run = `${process.pid}-${Date.now()}`;
-let seq = 0;
-const uniqueId = (prefix: string) => `${prefix}-${run}-${++seq}`;
-
 let app: Nordgraph;
+let h: WebhookHarness;
 let sb: ByndleSandbox;
 let control: string;
 let relay: Server;
 /** While true the relay answers every delivery 503 and forwards nothing: the webhooks are lost. */
 let down = false;
 let refused = 0;
-let bisnodeToken: string;
 let byndlePersons: SandboxPerson[];
 let sePersons: AnyPerson[];
 
-const allEvents = () => app.eventLog.readAfter(null, 100_000);
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function deliveries(provider: string): Promise<Delivery[]> {
-  const res = await fetch(`${control}/webhooks/deliveries`);
-  return ((await res.json()) as { deliveries: Delivery[] }).deliveries.filter((d) => d.provider === provider);
-}
-const allDelivered = (provider: string) =>
-  waitFor(`${provider} deliveries`, async () =>
-    (await deliveries(provider)).every((d) => d.state === 'delivered') ? true : undefined,
-  );
+const allEvents = () => h.allEvents();
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => waitForIt(what, probe, 15_000);
+const deliveries = (provider: string) => h.deliveries(provider);
+const allDelivered = (provider: string) => h.allDelivered(provider, 15_000);
 
 /** Upstream calls of one provider's route containing `part` (sandbox counters). */
 async function calls(provider: 'byndle' | 'bisnode', part: string): Promise<number> {
@@ -87,47 +53,16 @@ const change = (id: string, fields: string[]) =>
     body: JSON.stringify({ fields }),
   });
 
-async function addEntry(p: SandboxPerson): Promise<string> {
-  const a = p.addresses[0]!;
-  const externalId = uniqueId('E');
-  const res = await sb.byndle('POST', '/v1/ajourhold/{ajourholdId}/entries', {
-    externalId,
-    firstName: p.firstName,
-    lastName: p.lastName,
-    street: a.street,
-    houseNumber: a.houseNumber,
-    postalCode: a.postalCode,
-    city: a.city.toUpperCase(),
-    birthDate: p.birthDate,
-    nationalId: p.nationalId,
-  });
-  expect(res.status).toBe(201);
-  expect(((await res.json()) as { maintained: boolean }).maintained).toBe(true);
-  return externalId;
-}
-
-async function bisnode(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-  return fetch(`${app.sandbox!.apiUrls.bisnode}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${bisnodeToken}`,
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-  });
-}
-const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+const addEntry = (p: SandboxPerson) => h.addEntry(p);
+const uniqueId = (prefix: string) => h.uniqueId(prefix);
+const bisnode = (path: string, init?: { method?: string; body?: unknown }) => h.bisnode(path, init);
 
 beforeAll(async () => {
   app = await startTestGateway({ RECONCILE_INTERVAL_MS: String(RECONCILE_MS) });
-  sb = new ByndleSandbox(app);
-  control = app.sandbox!.controlUrl;
+  h = new WebhookHarness(app);
+  sb = h.sb;
+  control = h.control;
   const origin = new URL(app.url).origin;
-  await fetch(`${control}/webhooks/config`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ retryDelaysMs: [150], maxAttempts: 100 }),
-  });
 
   // The relay: forwards deliveries to nordgraph byte for byte, or loses them while down.
   relay = createServer((req, res) => {
@@ -150,38 +85,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
 
-  byndlePersons = (await sb.persons(500)).filter(
-    (p) => p.byndleId && p.nationalIdKind === 'FNR' && p.addresses[0] && mobileOf(p) && p.status === 1,
-  );
-  const se = await fetch(`${control}/persons?market=SE&limit=300`);
-  sePersons = ((await se.json()) as { persons: AnyPerson[] }).persons.filter(
-    (p) => p.birthDate < '2000-01-01' && p.status === 1 && !p.protectedIdentity,
-  );
-
-  const hook = await sb.byndle('PUT', '/v1/ajourhold/{ajourholdId}/webhook', {
-    url: `${relayUrl}/webhooks/byndle`,
-    username: SANDBOX_BYNDLE_WEBHOOK.username,
-    password: SANDBOX_BYNDLE_WEBHOOK.password,
-  });
-  expect(hook.status).toBe(200);
-
-  const { clientId, clientSecret } = app.sandbox!.credentials.bisnode;
-  const tokenRes = await fetch(app.sandbox!.tokenUrls.bisnode, {
-    method: 'POST',
-    headers: {
-      authorization: basic(clientId, clientSecret),
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials&scope=bci',
-  });
-  bisnodeToken = ((await tokenRes.json()) as { access_token: string }).access_token;
-  const created = await bisnode('/webhooks', {
-    method: 'POST',
-    body: { url: `${relayUrl}/webhooks/bisnode`, events: ['*'] },
-  });
-  expect(created.status).toBe(201);
-  const webhook = (await created.json()) as { id: string; secret: string };
-  await app.webhookSecrets.put('bisnode', webhook.id, webhook.secret);
+  await h.setup(relayUrl, 150);
+  byndlePersons = h.byndlePersons;
+  sePersons = h.sePersons;
 }, 60_000);
 
 afterAll(async () => {
