@@ -139,7 +139,7 @@ export const ajourholdResolvers: Resolvers = {
       // harmless (Byndle answers 409 → ALREADY_EXISTS).
       return ctx.idempotency.run(
         'addAjourholdEntry',
-        ctx.caller,
+        ctx.caller.id,
         idempotencyKey,
         body,
         async (): Promise<AddResult> => {
@@ -170,7 +170,7 @@ export const ajourholdResolvers: Resolvers = {
       // harmless anyway: it answers notFound.
       return ctx.idempotency.run(
         'removeAjourholdEntry',
-        ctx.caller,
+        ctx.caller.id,
         idempotencyKey,
         key,
         async (): Promise<RemoveResult> => {

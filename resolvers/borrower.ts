@@ -138,7 +138,7 @@ export const borrowerResolvers: Resolvers = {
       const orgNrs = orgNumberList('organizationNumbers', args.organizationNumbers);
       return ctx.idempotency.run(
         'symetrisk.requestBorrowerAccess',
-        ctx.caller,
+        ctx.caller.id,
         args.idempotencyKey,
         { orgNrs },
         async () => {
@@ -157,7 +157,7 @@ export const borrowerResolvers: Resolvers = {
       const orgNrs = orgNumberList('debtorOrganizationNumbers', args.debtorOrganizationNumbers);
       return ctx.idempotency.run(
         'symetrisk.requestDebtorAccess',
-        ctx.caller,
+        ctx.caller.id,
         args.idempotencyKey,
         { creditor, orgNrs },
         async () => {
@@ -177,7 +177,7 @@ export const borrowerResolvers: Resolvers = {
       const orgNrs = orgNumberList('organizationNumbers', args.organizationNumbers);
       return ctx.idempotency.run(
         'symetrisk.createCreditScorerCompany',
-        ctx.caller,
+        ctx.caller.id,
         args.idempotencyKey,
         { orgNrs },
         () => createCreditScorerCompany(ctx.clients.symetrisk, collapseDuplicates(orgNrs)),

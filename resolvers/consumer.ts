@@ -95,7 +95,7 @@ export const consumerResolvers: Resolvers = {
     uploadConsumers: async (_root, { consumers, idempotencyKey }, ctx) => {
       const prepared = prepareConsumerUpload(consumers);
       if (!prepared.ok) throw invalidInput(prepared.issues);
-      return ctx.idempotency.run('uploadConsumers', ctx.caller, idempotencyKey, prepared.items, () =>
+      return ctx.idempotency.run('uploadConsumers', ctx.caller.id, idempotencyKey, prepared.items, () =>
         uploadConsumers(ctx.clients.bisnode, prepared.items),
       );
     },
@@ -103,7 +103,7 @@ export const consumerResolvers: Resolvers = {
     deleteConsumers: async (_root, { consumerIds, idempotencyKey }, ctx) => {
       const prepared = prepareConsumerDelete(consumerIds);
       if (!prepared.ok) throw invalidInput(prepared.issues);
-      return ctx.idempotency.run('deleteConsumers', ctx.caller, idempotencyKey, prepared.ids, () =>
+      return ctx.idempotency.run('deleteConsumers', ctx.caller.id, idempotencyKey, prepared.ids, () =>
         deleteConsumers(ctx.clients.bisnode, prepared.ids),
       );
     },
@@ -119,7 +119,7 @@ export const consumerResolvers: Resolvers = {
         events: upstreamEvents(events),
         ...(description != null ? { description } : {}),
       };
-      return ctx.idempotency.run('createBisnodeWebhook', ctx.caller, idempotencyKey, body, async () => {
+      return ctx.idempotency.run('createBisnodeWebhook', ctx.caller.id, idempotencyKey, body, async () => {
         try {
           return await createWebhook(ctx.clients.bisnode, ctx.webhookSecrets, body);
         } catch (err) {
@@ -140,7 +140,7 @@ export const consumerResolvers: Resolvers = {
 
     deleteBisnodeWebhook: async (_root, { id, idempotencyKey }, ctx) => {
       if (!WEBHOOK_ID.test(id)) throw new InputError('id', 'a webhook id as bisnodeWebhooks lists it');
-      return ctx.idempotency.run('deleteBisnodeWebhook', ctx.caller, idempotencyKey, id, () =>
+      return ctx.idempotency.run('deleteBisnodeWebhook', ctx.caller.id, idempotencyKey, id, () =>
         deleteWebhook(ctx.clients.bisnode, ctx.webhookSecrets, id),
       );
     },

@@ -155,7 +155,7 @@ export const customerResolvers: Resolvers = {
       const changed = changedFields(current, merged);
 
       // Scoped by customer (not by token): a retry with a refreshed token is still a retry.
-      const scope = `${ctx.caller}|connect-customer:${current.customerNumber}`;
+      const scope = `${ctx.caller.id}|connect-customer:${current.customerNumber}`;
       return ctx.idempotency.run('updateMyCustomer', scope, idempotencyKey, input, async () => {
         if (changed.length === 0) {
           // Nothing differs: no write, so no window for a lost update either.

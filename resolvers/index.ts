@@ -1,6 +1,7 @@
 import type { Resolvers } from '../src/generated/resolvers-types.js';
 import { bisnodePersonResolvers } from './bisnode-person.js';
 import { borrowerResolvers } from './borrower.js';
+import { auditResolvers } from './audit.js';
 import { commonResolvers } from './common.js';
 import { consumerResolvers } from './consumer.js';
 import { customerResolvers } from './customer.js';
@@ -12,6 +13,7 @@ export const resolvers: Resolvers[] = [
   bisnodePersonResolvers,
   consumerResolvers,
   borrowerResolvers,
+  auditResolvers,
   commonResolvers,
   customerResolvers,
   eventResolvers,

@@ -22,7 +22,15 @@ import {
 } from './events/pollers.js';
 import { createReconcileCursorStore, reconcileIntervalMs, Reconciler } from './events/reconcile.js';
 import { createMetrics } from './observability/metrics.js';
+import { bothCallHooks, createTracing } from './observability/tracing.js';
+import { warnIfMetricsOpen } from './observability/metrics-auth.js';
+import { tokenChecks } from './observability/readiness.js';
 import type { ProviderHttp } from './providers/http.js';
+import { createAuditSink, createRequestAudit, type AuditSink } from './security/audit.js';
+import { callerKey, createAuthenticator, purposeAllowed, SANDBOX_DEV_API_KEY } from './security/callers.js';
+
+/** A declared purpose: lower-case letters, digits and dashes (anything else counts as none). */
+const PURPOSE_SHAPE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -44,6 +52,8 @@ export interface Nordgraph {
   webhookIntake: WebhookIntake;
   /** Signing secrets of webhooks nordgraph registered at providers (never returned over GraphQL). */
   webhookSecrets: WebhookSecrets;
+  /** The audit trail of personal-data reads (file, or a Redis stream with REDIS_URL). */
+  auditSink: AuditSink;
   close(): Promise<void>;
 }
 
@@ -135,10 +145,23 @@ export async function startNordgraph(
     // Webhooks are acknowledged only once stored: without a writable log we are not ready.
     const logOk = await eventLog.healthy().catch(() => false);
     checks.eventLog = { ok: logOk, detail: logOk ? undefined : 'event log not writable' };
+    // Upstream tokens: each provider's token cached or obtainable now (observability/readiness.ts).
+    Object.assign(checks, await tokenChecks(providerHttp));
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 
   const metrics = createMetrics();
+  warnIfMetricsOpen(config, log);
+  // null unless an OTLP endpoint is configured: then no OpenTelemetry code is even loaded.
+  const tracing = await createTracing(config, log);
+  const auditSink = createAuditSink({
+    file: config.AUDIT_LOG_FILE,
+    redisUrl: config.REDIS_URL,
+    prefix: config.AUDIT_KEY_PREFIX,
+    salt: config.CACHE_KEY_SALT,
+    log,
+    onWrite: (outcome) => metrics.onAuditWrite(outcome),
+  });
   const providerHttp: ProviderHttp[] = [];
   metrics.observeBreakers(() => Object.fromEntries(providerHttp.map((h) => [h.provider, h.state()])));
   const cache = new UpstreamCache({
@@ -151,7 +174,7 @@ export async function startNordgraph(
     cache,
     log,
     ...resilienceDeps(config),
-    onCall: metrics.onUpstreamCall,
+    onCall: bothCallHooks(metrics.onUpstreamCall, tracing?.onUpstreamCall),
     onHttp: (h) => providerHttp.push(h),
   });
   const idempotency = new Idempotency(
@@ -193,8 +216,11 @@ export async function startNordgraph(
   const eventPersons = new EventPersonMemo({
     createLoaders: () => createLoaders(clients, { cache, connectUserToken: null }),
   });
-  const createContext: ContextFactory = ({ requestId, headers }) => {
+  const createContext: ContextFactory = ({ requestId, headers, caller }) => {
     const connectUserToken = headers['x-connect-user-token'] ?? null;
+    const declared = headers['x-purpose']?.trim().toLowerCase() ?? '';
+    // A malformed purpose counts as none declared (and is never written to the audit trail).
+    const purpose = PURPOSE_SHAPE.test(declared) ? declared : null;
     let loaders: ReturnType<typeof createLoaders> | undefined;
     return {
       config,
@@ -209,7 +235,12 @@ export async function startNordgraph(
       webhookSecrets,
       events: eventLog,
       eventPersons,
-      caller: 'anonymous',
+      caller,
+      purpose,
+      purposeAllowed: purposeAllowed(caller, purpose),
+      callerKey: callerKey(caller, purpose),
+      auditSink,
+      audit: createRequestAudit({ caller, purpose, requestId, sink: auditSink }),
       // Made on first use: a graphql-ws connection keeps its context while it lives, and
       // subscriptions never read loaders (eagerly, ~28 DataLoaders per idle subscription).
       get loaders() {
@@ -218,7 +249,11 @@ export async function startNordgraph(
     };
   };
 
+  const authenticator = await createAuthenticator(config);
+  if (!authenticator.configured)
+    log.warn('no API_KEYS and no JWT verification key configured: every /graphql request is refused (401)');
   const gateway = createGatewayServer({
+    authenticator,
     config,
     log,
     schema: buildSchema(),
@@ -226,8 +261,14 @@ export async function startNordgraph(
     readiness,
     webhooks: webhookIntake,
     metrics,
+    tracing,
   });
   const port = await gateway.listen();
+  if (sandbox)
+    // Not a secret: the sandbox's own key, refused in live mode (README "Callers and scopes").
+    log.info(
+      `sandbox development API key (all scopes, any purpose): send "x-api-key: ${SANDBOX_DEV_API_KEY}" and an "x-purpose" header`,
+    );
 
   // Symetrisk sends no webhooks: its notifications are polled into the event log once listening.
   const pollCursors = createPollCursorStore(config.REDIS_URL);
@@ -264,6 +305,7 @@ export async function startNordgraph(
     eventLog,
     webhookIntake,
     webhookSecrets,
+    auditSink,
     async close() {
       gateway.beginShutdown();
       await symetriskPoller.stop();
@@ -271,11 +313,13 @@ export async function startNordgraph(
       await reconcileCursors.close();
       await pollCursors.close();
       await gateway.close();
+      await tracing?.shutdown();
       await eventLog.close();
       await closeProviderClients(clients);
       await cache.close();
       await webhookSecrets.close();
       await idempotency.close();
+      await auditSink.close();
       if (ownsSandbox) await sandbox?.close();
     },
   };

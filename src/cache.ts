@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
+import { subjectRef } from './security/identifiers.js';
 
 /** Seconds each kind of upstream answer may be served from cache. */
 export const CACHE_TTL_SECONDS = {
@@ -48,9 +48,12 @@ export class UpstreamCache {
       : new Keyv({ namespace });
   }
 
-  /** A stable, non-reversible reference for any identifying value. */
+  /**
+   * A stable, non-reversible reference for any identifying value: the one subject-reference
+   * definition (security/identifiers.ts), so cache indexes and audit records name a person alike.
+   */
   ref(value: string): string {
-    return createHmac('sha256', this.salt).update(value).digest('base64url').slice(0, 22);
+    return subjectRef(value, this.salt);
   }
 
   key(kind: CacheKind, ...parts: (string | number | null | undefined)[]): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiKeysSchema } from './security/callers.js';
 
 /**
  * Every setting comes from the environment and is validated here, once, at start. A bad or
@@ -86,12 +87,42 @@ const base = z.object({
         .map((x) => x.trim())
         .filter(Boolean),
     ),
+  /**
+   * Audit trail of personal-data reads without REDIS_URL (security/audit.ts): an append-only JSON
+   * Lines file, one write per request, never rewritten. With REDIS_URL the trail is a Redis stream.
+   */
+  AUDIT_LOG_FILE: z.string().min(1).default('./var/audit.jsonl'),
+  /**
+   * Prefix of the audit trail's Redis keys (`<prefix>audit`, `<prefix>audit:subject:<ref>`);
+   * instances sharing one trail share it; tests use a unique one per run.
+   */
+  AUDIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_{}.-]{1,100}$/)
+    .default('nordgraph:'),
   /** Request limits (security/limits.ts, README "Request limits"): HTTP and WebSocket alike. */
   LIMIT_MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(12),
   LIMIT_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
   LIMIT_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(20),
   LIMIT_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
   LIMIT_MAX_COST: z.coerce.number().int().min(1).max(1_000_000_000).default(100_000),
+  /**
+   * Callers (security/callers.ts, README "Callers and scopes"): a JSON array of
+   * `{id, sha256, scopes, purposes}`, where sha256 is the hex SHA-256 of the key (never the key).
+   */
+  API_KEYS: apiKeysSchema,
+  /** HS256 secret for caller JWTs (at least 32 characters). */
+  JWT_HS256_SECRET: z.string().min(32).optional(),
+  /** RS256 public key (PEM, SPKI) for caller JWTs. */
+  JWT_RS256_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY').optional(),
+  /** JWKS URL with the RS256 keys of caller JWTs (fetched and cached by jose). */
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** A JWKS document given inline (JSON), instead of a URL. */
+  JWT_JWKS: z.string().startsWith('{').optional(),
+  /** Required `iss` of caller JWTs (checked when set). */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** Required `aud` of caller JWTs (checked when set). */
+  JWT_AUDIENCE: z.string().min(1).optional(),
   /** Schema introspection; unset: on in sandbox mode, off in live mode. */
   INTROSPECTION: z
     .enum(['true', 'false', '1', '0'])
@@ -103,6 +134,21 @@ const base = z.object({
    * (off, so suites are not throttled; test/limits.test.ts sets it). See security/rate-limit.ts.
    */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  /**
+   * Bearer token /metrics requires (`authorization: Bearer <token>`, else 401). Unset: /metrics
+   * is open, with a startup warning in live mode. See observability/metrics-auth.ts.
+   */
+  METRICS_TOKEN: z.string().min(16).max(500).optional(),
+  /**
+   * Proxies in front of nordgraph whose X-Forwarded-For is believed (hops counted from us). 0:
+   * the header is ignored and the socket's peer is the client (rate limit keys, access logs).
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** OpenTelemetry (standard variables): tracing is on only when an OTLP endpoint is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  /** Full traces URL; overrides `${OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).default('nordgraph'),
 });
 
 /** What live mode needs for each provider; sandbox mode fills these from the sandbox itself. */

@@ -6,6 +6,8 @@ import type { Idempotency } from './idempotency.js';
 import type { WebhookSecrets } from './webhook-secrets.js';
 import type { EventLog } from './events/types.js';
 import type { EventPersonMemo } from './events/subscribe.js';
+import type { Caller } from './security/callers.js';
+import type { AuditSink, AuditTrail } from './security/audit.js';
 
 /** Per operation: made fresh for every HTTP request and every WebSocket subscription. */
 export interface GatewayContext {
@@ -27,8 +29,18 @@ export interface GatewayContext {
   events: EventLog;
   /** Process-wide: `person` of an event is resolved once for all subscribers (see events/subscribe.ts). */
   eventPersons: EventPersonMemo;
-  /** Who is calling: scopes idempotency keys and, later, authorisation. 'anonymous' until callers authenticate. */
-  caller: string;
+  /** Who is calling (authenticated before the operation starts): scopes, purposes, idempotency scope. */
+  caller: Caller;
+  /** The purpose of processing the caller declared (header or connection param `x-purpose`). */
+  purpose: string | null;
+  /** Whether `purpose` is one the caller may declare: personal-data fields need it (security/directives.ts). */
+  purposeAllowed: boolean;
+  /** Names what this caller may see (caller, scopes, purpose): subscribers with the same key share executions. */
+  callerKey: string;
+  /** This operation's audit trail of personal-data reads (security/audit.ts); flushed when it answers. */
+  audit: AuditTrail;
+  /** Process-wide audit store (file or Redis stream): the `auditTrail` admin query reads it. */
+  auditSink: AuditSink;
   /** The end user's own Connect token (header `x-connect-user-token`), for user-mode calls. */
   connectUserToken: string | null;
 }
@@ -38,6 +50,8 @@ export interface ContextInput {
   requestId: string;
   /** Lower-cased header names (HTTP) or connection params (WebSocket). */
   headers: Record<string, string | undefined>;
+  /** The authenticated caller (server.ts refuses the request or connection without one). */
+  caller: Caller;
 }
 
 export type ContextFactory = (input: ContextInput) => GatewayContext;

@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UpstreamError } from './providers/errors.js';
+import { redactPersonalNumbers } from './security/redact-message.js';
 
 /** Bad arguments beyond their GraphQL types: names the argument and the expected form, never the value. */
 export class InputError extends GraphQLError {
@@ -30,5 +31,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       },
     };
   }
-  return formatted;
+  // graphql-js may quote the caller's value (a national id, a phone number) in its messages.
+  const message = redactPersonalNumbers(formatted.message);
+  return message === formatted.message ? formatted : { ...formatted, message };
 }

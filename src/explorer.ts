@@ -76,6 +76,11 @@ export interface ExplorerOptions {
   title?: string;
   /** The operation shown when the explorer first opens. */
   defaultQuery?: string;
+  /**
+   * Headers (and graphql-ws connection params) the explorer sends, shown in its headers editor:
+   * the development key and a purpose in sandbox mode, none against real providers.
+   */
+  headers?: Record<string, string>;
 }
 
 export const DEFAULT_EXPLORER_QUERY = `# nordgraph explorer: write a query, press the run button (or Ctrl-Enter).
@@ -93,8 +98,10 @@ function escapeHtml(text: string): string {
 }
 
 /** The inline start-up script; JSON.stringify plus `<` escaping keeps it safe inside <script>. */
-function bootScript(defaultQuery: string): string {
+function bootScript(defaultQuery: string, headers: Record<string, string>): string {
   const query = JSON.stringify(defaultQuery).replace(/</g, '\\u003c');
+  const sent = JSON.stringify(headers).replace(/</g, '\\u003c');
+  const shown = JSON.stringify(JSON.stringify(headers, null, 2)).replace(/</g, '\\u003c');
   return `
 const http = new URL('/graphql', location.href);
 const ws = new URL(http);
@@ -103,10 +110,16 @@ const fetcher = GraphiQL.createFetcher({
   url: http.href,
   subscriptionUrl: ws.href,
   enableIncrementalDelivery: false,
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...${sent} },
+  wsConnectionParams: ${sent},
 });
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
-  React.createElement(GraphiQL, { fetcher, defaultQuery: ${query}, defaultEditorToolsVisibility: true }),
+  React.createElement(GraphiQL, {
+    fetcher,
+    defaultQuery: ${query},
+    defaultHeaders: ${shown},
+    defaultEditorToolsVisibility: true,
+  }),
 );
 `;
 }
@@ -114,7 +127,7 @@ ReactDOM.createRoot(document.getElementById('graphiql')).render(
 /** The explorer page plus the Content-Security-Policy that keeps it on this origin only. */
 export function explorerPage(options: ExplorerOptions = {}): { html: string; csp: string } {
   const title = escapeHtml(options.title ?? 'nordgraph explorer');
-  const script = bootScript(options.defaultQuery ?? DEFAULT_EXPLORER_QUERY);
+  const script = bootScript(options.defaultQuery ?? DEFAULT_EXPLORER_QUERY, options.headers ?? {});
   const hash = createHash('sha256').update(script).digest('base64');
   const src = (file: string) => `${EXPLORER_ASSET_PREFIX}${file}?v=${loadAsset(file)!.etag.slice(1, 13)}`;
   const html = `<!doctype html>

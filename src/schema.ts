@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../resolvers/index.js';
+import { applyAccessControl } from './security/directives.js';
 
 export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema');
 
@@ -15,6 +16,7 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string[] {
     .map((f) => readFileSync(join(dir, f), 'utf8'));
 }
 
+/** The executable schema, with the access rules of its directives applied (security/directives.ts). */
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  return applyAccessControl(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
 }

@@ -5,7 +5,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { useWsTransport } from './events/ws-transport.js';
 import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
@@ -17,6 +17,11 @@ import type { Metrics } from './observability/metrics.js';
 import { accessRecord, linkContext, routePattern, startAccessLog } from './observability/http-log.js';
 import { checkOperation, limitParseOptions, limitRules, requestLimits } from './security/limits.js';
 import { createRateLimiter } from './security/rate-limit.js';
+import { limitSubscribe, wsVerifyClient } from './security/ws-rate-limit.js';
+import { metricsAuthorized } from './observability/metrics-auth.js';
+import type { Tracing } from './observability/tracing.js';
+import { auditPlugin } from './security/audit.js';
+import { isCaller, SANDBOX_DEV_API_KEY, type Authenticator, type Caller } from './security/callers.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -34,6 +39,10 @@ export interface GatewayServerOptions {
   webhooks?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Prometheus metrics: served at /metrics, fed by an Apollo plugin and graphql-ws (see observability/). */
   metrics?: Metrics;
+  /** OpenTelemetry tracing when configured (observability/tracing.ts); null/absent: off. */
+  tracing?: Tracing | null;
+  /** Who is calling: every /graphql request and graphql-ws connection must authenticate. */
+  authenticator: Authenticator;
 }
 
 export interface GatewayServer {
@@ -79,6 +88,26 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** Request headers as single strings (repeated headers joined, as HTTP allows). */
+function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** graphql-ws connection_init params as lower-cased string headers (other values are ignored). */
+function paramsAsHeaders(
+  params: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (typeof v === 'string') out[k.toLowerCase()] = v;
+  }
+  return out;
+}
+
 /**
  * One HTTP server: /graphql (queries and mutations over HTTP, subscriptions over graphql-ws on
  * the same path), /healthz (process alive) and /readyz (ready to serve).
@@ -95,13 +124,31 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   // shared by subscribers of the same operation (events/shared-execution.ts).
   const shared = sharedExecutionEnabled();
   const documents = new DocumentCache((q) => checkOperation(schema, limits, rules, q));
-  const wss = new WebSocketServer({ server, path: '/graphql' });
-  const wsServer = useServer(
+  // Sandbox mode: the explorer sends the development key and a purpose, so it works as opened.
+  const explorerHeaders: Record<string, string> =
+    config.PROVIDERS_MODE === 'sandbox'
+      ? { 'x-api-key': SANDBOX_DEV_API_KEY, 'x-purpose': 'development' }
+      : {};
+  /** The caller of each authenticated graphql-ws connection, and its params (purpose, Connect token). */
+  const wsCallers = new WeakMap<object, { caller: Caller; headers: Record<string, string | undefined> }>();
+  // Connection attempts count against the HTTP rate limit (429 at the upgrade; ws-rate-limit.ts).
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    ...(rateLimiter ? { verifyClient: wsVerifyClient(rateLimiter) } : {}),
+  });
+  // graphql-ws's protocol on `ws`, with one serialisation per shared result (events/ws-transport.ts).
+  const wsServer = useWsTransport(
     {
       schema,
       ...(shared ? { subscribe: sharedSubscribe } : {}),
       // Parsed and validated with the HTTP limits; graphql-ws fills in the context.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        // Each subscribe counts against its caller's budget, shared with HTTP (ws-rate-limit.ts).
+        const known = rateLimiter ? wsCallers.get(ctx) : undefined;
+        const limited =
+          known && rateLimiter ? await limitSubscribe(rateLimiter, `caller:${known.caller.id}`) : null;
+        if (limited) return limited;
         const checked = shared
           ? documents.get(payload.query)
           : checkOperation(schema, limits, rules, payload.query);
@@ -113,20 +160,36 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           variableValues: payload.variables,
         };
       },
+      // Authenticates in connection_init like HTTP does (params first, then the upgrade request's
+      // headers for clients that can set them): without a caller, graphql-ws closes the socket
+      // with 4403 Forbidden, as its protocol defines.
+      onConnect: async (ctx) => {
+        const params = paramsAsHeaders(ctx.connectionParams);
+        const auth = await options.authenticator.authenticate({
+          ...flatHeaders(ctx.extra.request),
+          ...params,
+        });
+        if (!isCaller(auth)) return false;
+        wsCallers.set(ctx, { caller: auth, headers: params });
+        return true;
+      },
       context: (ctx) => {
-        const params: Record<string, string | undefined> = {};
-        for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) {
-          if (typeof v === 'string') params[k.toLowerCase()] = v;
-        }
-        return createContext({ requestId: randomUUID(), headers: params });
+        const known = wsCallers.get(ctx);
+        // onConnect ran first (graphql-ws refuses subscribe before connection_ack with 4401).
+        if (!known) throw new Error('graphql-ws context before an authenticated connection');
+        return createContext({ requestId: randomUUID(), headers: known.headers, caller: known.caller });
       },
       // Counts open subscriptions until they end, however they end.
       onOperation: (_ctx, _id, _payload, _args, result) => options.metrics?.trackSubscription(result),
       // Same error shape on WebSocket as over HTTP.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors
+      // Audit: what this event's execution read is written now (a shared execution's reads land
+      // on the context that ran it, once per event and caller key; the others have none).
+      onNext: (_ctx, _id, _payload, args, result) => {
+        void (args.contextValue as GatewayContext).audit.flush();
+        return result.errors
           ? { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e)) }
-          : undefined,
+          : undefined;
+      },
     },
     wss,
   );
@@ -152,6 +215,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       ...(options.metrics ? [options.metrics.apolloPlugin()] : []),
+      auditPlugin(),
+      ...(options.tracing ? [options.tracing.apolloPlugin()] : []),
       {
         async serverWillStart() {
           return {
@@ -165,7 +230,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const retryAfter = await rateLimiter?.check(req);
+    const plainHeaders = flatHeaders(req);
+    const auth = await options.authenticator.authenticate(plainHeaders);
+    // Failed attempts are limited per client address; authenticated requests per caller.
+    const retryAfter = isCaller(auth)
+      ? await rateLimiter?.consume(`caller:${auth.id}`)
+      : await rateLimiter?.check(req);
     if (retryAfter) {
       res.setHeader('retry-after', String(retryAfter));
       sendJson(res, 429, {
@@ -175,6 +245,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       });
       return;
     }
+    if (!isCaller(auth)) {
+      res.setHeader('www-authenticate', 'Bearer realm="nordgraph"');
+      sendJson(res, 401, { errors: [{ message: auth.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      return;
+    }
+    const caller = auth;
     let raw = '';
     try {
       raw = req.method === 'POST' ? await readBody(req, config.MAX_BODY_BYTES) : '';
@@ -207,8 +283,6 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         return;
       }
     }
-    const plainHeaders: Record<string, string | undefined> = {};
-    for (const [key, value] of headers) plainHeaders[key] = value;
     const httpGraphQLRequest: HTTPGraphQLRequest = {
       method: (req.method ?? 'GET').toUpperCase(),
       headers,
@@ -216,10 +290,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       body,
     };
     const requestId = accessRecord(req)?.requestId ?? randomUUID();
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      context: async () => linkContext(createContext({ requestId, headers: plainHeaders }), req),
-    });
+    const execute = () =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => linkContext(createContext({ requestId, headers: plainHeaders, caller }), req),
+      });
+    // With tracing on, the operation runs inside its span (parent of its upstream calls).
+    const response = await (options.tracing ? options.tracing.operation(execute) : execute());
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
     res.statusCode = response.status ?? 200;
@@ -234,7 +311,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname;
-    startAccessLog(log, req, res);
+    startAccessLog(log, req, res, config.TRUST_PROXY);
     const done = (err: unknown) => {
       // The route pattern, not the raw path: a caller controls the path.
       log.error({ err, route: routePattern(route) }, 'request failed');
@@ -248,6 +325,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         checks: { shutdown: { ok: false, detail: 'shutting down' } },
       });
     if (route === '/metrics' && options.metrics && req.method === 'GET') {
+      if (!metricsAuthorized(req, config.METRICS_TOKEN)) {
+        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        return sendJson(res, 401, { error: 'metrics need authorization: Bearer <METRICS_TOKEN>' });
+      }
       options.metrics.handle(req, res).catch(done);
       return;
     }
@@ -258,7 +339,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     // GraphiQL for browsers, assets served from node_modules (works offline); see explorer.ts.
     try {
       if (route === '/graphql' && wantsExplorer(req.method, req.headers.accept, url))
-        return sendExplorerPage(res);
+        return sendExplorerPage(res, { headers: explorerHeaders });
       if (req.method === 'GET' && serveExplorerAsset(route, res, req.headers['if-none-match'])) return;
     } catch (err) {
       return done(err);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, startTestGateway } from './helpers/gateway.js';
+import { gql, startTestGateway, TEST_HEADERS } from './helpers/gateway.js';
 import type { Nordgraph } from '../src/app.js';
 
 let app: Nordgraph;
@@ -32,6 +32,10 @@ describe('the gateway server', () => {
       'sandbox.byndle',
       'sandbox.connect',
       'sandbox.symetrisk',
+      'token.bisnode',
+      'token.byndle',
+      'token.connect',
+      'token.symetrisk',
     ]);
   });
 
@@ -49,7 +53,7 @@ describe('the gateway server', () => {
     const url = new URL(app.url);
     url.searchParams.set('query', '{ service { name } }');
     const res = await fetch(url, {
-      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+      headers: { ...TEST_HEADERS, accept: 'application/json', 'apollo-require-preflight': 'true' },
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { service: { name: 'nordgraph' } } });
@@ -58,7 +62,7 @@ describe('the gateway server', () => {
   it('rejects a body larger than MAX_BODY_BYTES with 413', async () => {
     const res = await fetch(app.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...TEST_HEADERS, 'content-type': 'application/json' },
       body: JSON.stringify({ query: `{ service { name } } # ${'x'.repeat(4096)}` }),
     });
     expect(res.status).toBe(413);
@@ -69,7 +73,7 @@ describe('the gateway server', () => {
   it('answers a body that is not JSON with 400 and a clear message', async () => {
     const res = await fetch(app.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...TEST_HEADERS, 'content-type': 'application/json' },
       body: '{nope',
     });
     expect(res.status).toBe(400);
@@ -80,13 +84,18 @@ describe('the gateway server', () => {
   it('blocks a simple cross-site GET without a preflight-forcing header (CSRF prevention)', async () => {
     const url = new URL(app.url);
     url.searchParams.set('query', '{ service { name } }');
-    const res = await fetch(url, { headers: { 'content-type': 'text/plain' } });
+    const res = await fetch(url, { headers: { ...TEST_HEADERS, 'content-type': 'text/plain' } });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/CSRF/);
   });
 
   it('streams a subscription over graphql-ws on the same port and path', async () => {
-    const client = createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: app.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { ...TEST_HEADERS },
+      retryAttempts: 0,
+    });
     try {
       const beats: number[] = [];
       await new Promise<void>((resolve, reject) => {
@@ -121,7 +130,7 @@ describe('the gateway server', () => {
     ]);
     await fetch(`${app.sandbox!.controlUrl}/faults/symetrisk`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...TEST_HEADERS, 'content-type': 'application/json' },
       body: JSON.stringify({ errorRate: 1, errorStatus: 503 }),
     });
     try {

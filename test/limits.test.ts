@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Nordgraph } from '../src/app.js';
-import { gql, startGatewayOn, startTestGateway, type GraphQLResponse } from './helpers/gateway.js';
+import {
+  gql,
+  startGatewayOn,
+  startTestGateway,
+  type GraphQLResponse,
+  TEST_HEADERS,
+  testApiKey,
+} from './helpers/gateway.js';
 
 /**
  * Request limits (src/security/limits.ts) over real HTTP and graphql-ws, and the per-caller rate
@@ -13,6 +20,10 @@ import { gql, startGatewayOn, startTestGateway, type GraphQLResponse } from './h
 let plain: Nordgraph;
 let tight: Nordgraph;
 let limited: Nordgraph;
+/** Callers of their own, so each test's requests count in a bucket of their own. */
+const callerA = testApiKey('caller-a', [], []);
+const callerB = testApiKey('caller-b', [], []);
+const costCaller = testApiKey('cost-caller', [], []);
 
 beforeAll(async () => {
   plain = await startTestGateway();
@@ -23,7 +34,11 @@ beforeAll(async () => {
     LIMIT_MAX_TOKENS: '100',
     INTROSPECTION: 'false',
   });
-  limited = await startGatewayOn(plain.sandbox!, { LIMIT_MAX_COST: '5', RATE_LIMIT_PER_MINUTE: '3' });
+  limited = await startGatewayOn(plain.sandbox!, {
+    LIMIT_MAX_COST: '5',
+    RATE_LIMIT_PER_MINUTE: '3',
+    API_KEYS: JSON.stringify([callerA.entry, callerB.entry, costCaller.entry]),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -54,7 +69,13 @@ async function overWebSocket(
   app: Nordgraph,
   query: string,
 ): Promise<{ results: FormattedExecutionResult<Record<string, unknown>, unknown>[]; errors: unknown }> {
-  const client = createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const client = createClient({
+    url: app.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { ...TEST_HEADERS },
+    retryAttempts: 0,
+    lazy: true,
+  });
   const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
   try {
     const errors = await new Promise<unknown>((resolve) => {
@@ -101,7 +122,7 @@ describe('request limits over HTTP', () => {
   });
 
   it('accepts an operation at the cost limit and rejects one just over it', async () => {
-    const key = { 'x-api-key': 'cost-caller' };
+    const key = { 'x-api-key': costCaller.key };
     expectServed(await gql(limited.url, names(2), {}, key)); // 2 + 1.5 * 2 = 5
     const { status, body } = await gql(limited.url, names(3), {}, key); // 6.5
     expectRejected(body, status, 'GRAPHQL_VALIDATION_FAILED', /Cost limit of 5 exceeded, found 6\.5/);
@@ -126,7 +147,11 @@ describe('request limits over HTTP', () => {
   it('refuses a batched (JSON array) request body', async () => {
     const res = await fetch(plain.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      headers: {
+        ...TEST_HEADERS,
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      },
       body: JSON.stringify([{ query: '{ service { name } }' }, { query: '{ service { mode } }' }]),
     });
     expect(res.status).toBe(400);
@@ -177,7 +202,7 @@ describe('request limits over WebSocket (graphql-ws)', () => {
 
 describe('per-caller rate limit', () => {
   it('answers the 4th request in a minute with 429 and Retry-After; another caller is unaffected', async () => {
-    const a = { 'x-api-key': 'caller-a' };
+    const a = { 'x-api-key': callerA.key };
     for (let i = 0; i < 3; i++) expectServed(await gql(limited.url, '{ service { name } }', {}, a));
     const res = await fetch(limited.url, {
       method: 'POST',
@@ -191,9 +216,9 @@ describe('per-caller rate limit', () => {
     const body = (await res.json()) as GraphQLResponse;
     expect(body.errors![0]!.extensions?.code).toBe('RATE_LIMITED');
 
-    expectServed(await gql(limited.url, '{ service { name } }', {}, { 'x-api-key': 'caller-b' }));
+    expectServed(await gql(limited.url, '{ service { name } }', {}, { 'x-api-key': callerB.key }));
     // The unlimited gateways (RATE_LIMIT_PER_MINUTE unset under NODE_ENV=test) never answer 429.
-    expectServed(await gql(plain.url, '{ service { name } }', {}, a));
+    expectServed(await gql(plain.url, '{ service { name } }'));
   });
 });
 
@@ -201,12 +226,17 @@ const redisUrl = process.env.REDIS_URL;
 
 describe.skipIf(!redisUrl)('per-caller rate limit shared in Redis', () => {
   it('counts one caller across two instances on one Redis', async () => {
-    const env = { REDIS_URL: redisUrl!, RATE_LIMIT_PER_MINUTE: '3' };
+    // A fresh caller per run: the window in Redis outlives this process.
+    const shared = testApiKey(`shared-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, [], []);
+    const env = {
+      REDIS_URL: redisUrl!,
+      RATE_LIMIT_PER_MINUTE: '3',
+      API_KEYS: JSON.stringify([shared.entry]),
+    };
     const a = await startGatewayOn(plain.sandbox!, env);
     const b = await startGatewayOn(plain.sandbox!, env);
     try {
-      // A fresh key per run: the window in Redis outlives this process.
-      const key = { 'x-api-key': `shared-${Date.now()}-${Math.random()}` };
+      const key = { 'x-api-key': shared.key };
       expectServed(await gql(a.url, '{ service { name } }', {}, key));
       expectServed(await gql(b.url, '{ service { name } }', {}, key));
       expectServed(await gql(a.url, '{ service { name } }', {}, key));

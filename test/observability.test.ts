@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { SANDBOX_BYNDLE_WEBHOOK, startNordgraph, type Nordgraph } from '../src/app.js';
-import { gql } from './helpers/gateway.js';
+import { gql, TEST_HEADERS } from './helpers/gateway.js';
 import { ByndleSandbox } from './helpers/byndle.js';
 
 /** A person in the sandbox for the default seed (as in examples/). */
@@ -166,7 +166,7 @@ describe('metrics and access logs', () => {
   it('replaces a caller request id that could carry a personal number', async () => {
     const res = await fetch(app.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': `id-${NATIONAL_ID}` },
+      headers: { ...TEST_HEADERS, 'content-type': 'application/json', 'x-request-id': `id-${NATIONAL_ID}` },
       body: JSON.stringify({ query: '{ service { name } }' }),
     });
     const id = res.headers.get('x-request-id');
@@ -262,7 +262,12 @@ describe('metrics and access logs', () => {
   it('counts open subscriptions until they end', async () => {
     const open = async () => sample(await metricsText(app), 'nordgraph_subscriptions_open');
     expect(await open()).toBe(0);
-    const client = createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: app.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { ...TEST_HEADERS },
+      retryAttempts: 0,
+    });
     const received: unknown[] = [];
     const stop = client.subscribe(
       { query: 'subscription Live { events { cursor kind } }' },
@@ -348,7 +353,7 @@ describe('graceful shutdown', () => {
         ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
       );
       await new Promise((r) => ws.once('open', r));
-      ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { ...TEST_HEADERS } }));
       await waitUntil('ack', () => messages.some((m) => m.type === 'connection_ack'));
       ws.send(
         JSON.stringify({

@@ -117,7 +117,7 @@ function shareKey(args: ExecutionArgs): string {
   return JSON.stringify([
     args.operationName ?? null,
     args.variableValues ?? null,
-    ctx?.caller ?? null,
+    ctx?.callerKey ?? null,
     ctx?.connectUserToken ?? null,
   ]);
 }
@@ -160,19 +160,19 @@ export async function sharedSubscribe(
   // Constant for the subscription: computed once, not per event.
   const key = shareKey(args);
   const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+  // Promise chains rather than async methods: no suspended frame per waiting subscriber (memory
+  // per idle subscription, issue 7 S5) and fewer microtask hops per event (S4).
+  const toResult = (r: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> =>
+    r.done ? done() : executeShared(args, key, r.value).then((value) => ({ value, done: false }));
   const mapped: AsyncGenerator<ExecutionResult> = {
-    async next() {
-      const r = await iterator.next();
-      if (r.done) return done();
-      return { value: await executeShared(args, key, r.value), done: false };
+    next() {
+      return iterator.next().then(toResult);
     },
-    async return() {
-      await iterator.return?.();
-      return done();
+    return() {
+      return Promise.resolve(iterator.return?.()).then(done);
     },
-    async throw(err: unknown) {
-      await iterator.return?.();
-      throw err;
+    throw(err: unknown) {
+      return Promise.resolve(iterator.return?.()).then(() => Promise.reject(err));
     },
     [Symbol.asyncIterator]() {
       return this;

@@ -292,6 +292,48 @@ export type AjourholdEntryEdge = {
   node: AjourholdEntry;
 };
 
+/**
+ * One field of personal data read in one request: who read it, why, from which provider, when. Reads
+ * of the same field about the same person in one request are one record.
+ */
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  /** When it was read (ISO 8601, UTC). */
+  at: Scalars['String']['output'];
+  /** The caller that read the data (API key id, `jwt:<sub>`, or `sandbox-dev`). */
+  callerId: Scalars['String']['output'];
+  /** Schema coordinate of the field read, e.g. `Query.person`. */
+  field: Scalars['String']['output'];
+  /** The sub-fields selected on it, e.g. `firstName`, `address`. */
+  fields: Array<Scalars['String']['output']>;
+  /** The provider the data came from. */
+  provider: Provider;
+  /** The purpose of processing the caller declared; null if none was declared. */
+  purpose: Maybe<Scalars['String']['output']>;
+  /** Id of the request (or subscription event) that read it; matches the gateway's log lines. */
+  requestId: Scalars['String']['output'];
+  /** Pseudonymous reference of the data subject (keyed hash of the national id, or of the provider id). */
+  subject: Scalars['String']['output'];
+};
+
+/** Reads of one data subject's personal data, oldest first. */
+export type AuditEntryConnection = {
+  __typename?: 'AuditEntryConnection';
+  /** The records with their cursors. */
+  edges: Array<AuditEntryEdge>;
+  /** Where this page sits. */
+  pageInfo: PageInfo;
+};
+
+/** An audit record in a page. */
+export type AuditEntryEdge = {
+  __typename?: 'AuditEntryEdge';
+  /** Pass as `after` to continue after this record. */
+  cursor: Scalars['String']['output'];
+  /** The record. */
+  node: AuditEntry;
+};
+
 /** An audit event at Bisnode (usually the same as a webhook event). */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
@@ -1584,6 +1626,12 @@ export type Query = {
    */
   auditEvents: Maybe<AuditEventConnection>;
   /**
+   * Admin: everything nordgraph has recorded about one data subject's personal data being read (for
+   * an access request), oldest first. Records name the person only by a pseudonymous reference,
+   * never by national id. Needs the `admin` scope.
+   */
+  auditTrail: AuditEntryConnection;
+  /**
    * Bisnode's person search in one market: by national id, or by name with birth date, address or
    * phone. Null when nobody matches (persons with protected identity and minors are never found).
    */
@@ -1712,6 +1760,20 @@ export type QueryAjourholdEntriesArgs = {
 export type QueryAuditEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * The root of every read. Fields answer from one or more of the upstream providers (Byndle,
+ * Bisnode Consumer Intelligence, the partner customer datastore Connect, Symetrisk). A field whose
+ * provider fails carries an error with `extensions { code, provider, status }` while the rest of
+ * the answer still arrives.
+ */
+export type QueryAuditTrailArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  market?: InputMaybe<Market>;
+  nationalId: Scalars['String']['input'];
 };
 
 
@@ -1947,6 +2009,13 @@ export type RemoveAjourholdEntryPayload = {
   /** The entries removed from the ajourhold, as they were. */
   removed: Array<AjourholdEntry>;
 };
+
+/** What a field under `@requiresScopes` gives a caller without the scopes. */
+export type ScopeDenied =
+  /** A `FORBIDDEN` error on the field; the field is null. */
+  | 'ERROR'
+  /** The value masked: a national id keeps its first 6 characters (`010190*****`). */
+  | 'MASK';
 
 /** Facts about a nordgraph instance. */
 export type Service = {
@@ -2291,6 +2360,9 @@ export type ResolversTypes = ResolversObject<{
   AjourholdEntry: ResolverTypeWrapper<AjourholdEntryModel>;
   AjourholdEntryConnection: ResolverTypeWrapper<Omit<AjourholdEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AjourholdEntryEdge']> }>;
   AjourholdEntryEdge: ResolverTypeWrapper<Omit<AjourholdEntryEdge, 'node'> & { node: ResolversTypes['AjourholdEntry'] }>;
+  AuditEntry: ResolverTypeWrapper<AuditEntry>;
+  AuditEntryConnection: ResolverTypeWrapper<AuditEntryConnection>;
+  AuditEntryEdge: ResolverTypeWrapper<AuditEntryEdge>;
   AuditEvent: ResolverTypeWrapper<AuditEvent>;
   AuditEventConnection: ResolverTypeWrapper<AuditEventConnection>;
   AuditEventEdge: ResolverTypeWrapper<AuditEventEdge>;
@@ -2364,6 +2436,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<{}>;
   RelationshipState: RelationshipState;
   RemoveAjourholdEntryPayload: ResolverTypeWrapper<Omit<RemoveAjourholdEntryPayload, 'removed'> & { removed: Array<ResolversTypes['AjourholdEntry']> }>;
+  ScopeDenied: ScopeDenied;
   Service: ResolverTypeWrapper<Service>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubscribedPerson: ResolverTypeWrapper<SubscribedPersonModel>;
@@ -2399,6 +2472,9 @@ export type ResolversParentTypes = ResolversObject<{
   AjourholdEntry: AjourholdEntryModel;
   AjourholdEntryConnection: Omit<AjourholdEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AjourholdEntryEdge']> };
   AjourholdEntryEdge: Omit<AjourholdEntryEdge, 'node'> & { node: ResolversParentTypes['AjourholdEntry'] };
+  AuditEntry: AuditEntry;
+  AuditEntryConnection: AuditEntryConnection;
+  AuditEntryEdge: AuditEntryEdge;
   AuditEvent: AuditEvent;
   AuditEventConnection: AuditEventConnection;
   AuditEventEdge: AuditEventEdge;
@@ -2475,6 +2551,17 @@ export type ResolversParentTypes = ResolversObject<{
   UploadConsumersPayload: UploadConsumersPayload;
   Vehicle: VehicleModel;
 }>;
+
+export type PersonalDataDirectiveArgs = { };
+
+export type PersonalDataDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = PersonalDataDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  otherwise?: Maybe<ScopeDenied>;
+  scopes: Array<Array<Scalars['String']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AccessRequestPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AccessRequestPayload'] = ResolversParentTypes['AccessRequestPayload']> = ResolversObject<{
   complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2599,6 +2686,30 @@ export type AjourholdEntryConnectionResolvers<ContextType = GatewayContext, Pare
 export type AjourholdEntryEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AjourholdEntryEdge'] = ResolversParentTypes['AjourholdEntryEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['AjourholdEntry'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type AuditEntryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  callerId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['Provider'], ParentType, ContextType>;
+  purpose?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type AuditEntryConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntryConnection'] = ResolversParentTypes['AuditEntryConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['AuditEntryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type AuditEntryEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntryEdge'] = ResolversParentTypes['AuditEntryEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEntry'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -3004,6 +3115,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   ajourholdChanges?: Resolver<ResolversTypes['AjourholdChangeConnection'], ParentType, ContextType, RequireFields<QueryAjourholdChangesArgs, 'first' | 'since'>>;
   ajourholdEntries?: Resolver<ResolversTypes['AjourholdEntryConnection'], ParentType, ContextType, RequireFields<QueryAjourholdEntriesArgs, 'first'>>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  auditTrail?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditTrailArgs, 'first' | 'market' | 'nationalId'>>;
   bisnodeFindPerson?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryBisnodeFindPersonArgs, 'input' | 'market'>>;
   bisnodePerson?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryBisnodePersonArgs, 'gedi'>>;
   bisnodeWebhooks?: Resolver<Maybe<Array<ResolversTypes['BisnodeWebhook']>>, ParentType, ContextType>;
@@ -3165,6 +3277,9 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   AjourholdEntry?: AjourholdEntryResolvers<ContextType>;
   AjourholdEntryConnection?: AjourholdEntryConnectionResolvers<ContextType>;
   AjourholdEntryEdge?: AjourholdEntryEdgeResolvers<ContextType>;
+  AuditEntry?: AuditEntryResolvers<ContextType>;
+  AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
+  AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
@@ -3228,3 +3343,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Vehicle?: VehicleResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = GatewayContext> = ResolversObject<{
+  personalData?: PersonalDataDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
+}>;

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { EXPLORER_ASSET_PREFIX } from '../explorer.js';
+import { clientAddress } from '../security/client-address.js';
 
 /**
  * One access-log line per HTTP request, at info, when the response is finished (or the client
- * went away): method, route pattern, status, duration, operation name and request id. Never the
+ * went away): method, route pattern, status, duration, operation name, request id and client
+ * address (X-Forwarded-For only as far as TRUST_PROXY allows). Never the
  * raw path, the query string, the body or GraphQL variables: those are where personal numbers
  * travel.
  */
@@ -46,7 +48,13 @@ export function routePattern(pathname: string): string {
 }
 
 /** Starts the access record of one request; the line is written when the response ends. */
-export function startAccessLog(log: Logger, req: IncomingMessage, res: ServerResponse): AccessRecord {
+export function startAccessLog(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  /** TRUST_PROXY: proxies whose X-Forwarded-For names the client (security/client-address.ts). */
+  trustProxy = 0,
+): AccessRecord {
   const started = performance.now();
   const route = routePattern(new URL(req.url ?? '/', 'http://localhost').pathname);
   const record: AccessRecord = { requestId: requestIdFrom(req.headers['x-request-id']) };
@@ -64,6 +72,7 @@ export function startAccessLog(log: Logger, req: IncomingMessage, res: ServerRes
         operation: record.operation,
         outcome: record.outcome,
         requestId: record.requestId,
+        client: clientAddress(req, trustProxy),
         ...(res.writableFinished ? {} : { aborted: true }),
       },
       'request',

@@ -45,6 +45,8 @@ export interface Metrics {
   observeWebhookIntake(counters: () => IntakeCounters): void;
   /** Reads circuit-breaker states (per provider) at every scrape. */
   observeBreakers(states: () => Record<string, string | null | undefined>): void;
+  /** Audit trail hook (security/audit.ts): one count per request batch written or failed. */
+  onAuditWrite(outcome: 'ok' | 'error'): void;
   /** Serves the text exposition format. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -105,6 +107,15 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     help: 'GraphQL subscriptions currently running over graphql-ws.',
     registers: [registry],
   });
+
+  const auditWrites = new Counter({
+    name: `${prefix}audit_writes_total`,
+    help: 'Audit trail writes (one per request or subscription event that read personal data) by outcome (ok or error).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  // Both series exist from the start, so an alert on `outcome="error"` has a zero to compare with.
+  for (const outcome of ['ok', 'error'] as const) auditWrites.inc({ outcome }, 0);
 
   const webhookSources: (() => IntakeCounters)[] = [];
   // Intake keeps its own running totals; at each scrape the counters advance by what changed.
@@ -272,6 +283,9 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
         },
       };
       return wrapped as unknown as T;
+    },
+    onAuditWrite(outcome) {
+      auditWrites.inc({ outcome });
     },
     observeWebhookIntake(counters) {
       webhookSources.push(counters);

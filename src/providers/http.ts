@@ -248,6 +248,17 @@ export class ProviderHttp {
     );
   }
 
+  /**
+   * For /readyz: resolves once the client holds a usable token (the cached one, or a fresh one
+   * fetched now, single flight with calls); rejects when none can be obtained. False when this
+   * client uses no token.
+   */
+  async ensureToken(): Promise<boolean> {
+    if (!this.options.tokens) return false;
+    await this.options.tokens.get();
+    return true;
+  }
+
   /** The provider's circuit breaker: 'open' while calls fail fast. */
   state(): BreakerState {
     return this.resilience.state();

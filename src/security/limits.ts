@@ -10,6 +10,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { redactPersonalNumbers } from './redact-message.js';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -93,7 +94,7 @@ export function checkOperation(
   try {
     document = parse(query, limitParseOptions(limits));
   } catch (err) {
-    const message = err instanceof GraphQLError ? err.message : 'Syntax Error';
+    const message = err instanceof GraphQLError ? redactPersonalNumbers(err.message) : 'Syntax Error';
     return { errors: [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
   }
   const errors = validate(schema, document, [
@@ -105,10 +106,13 @@ export function checkOperation(
   return {
     errors: errors.map(
       (e) =>
-        new GraphQLError(limits.hideSuggestions ? withoutSuggestions(e.message) : e.message, {
-          nodes: e.nodes,
-          extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-        }),
+        new GraphQLError(
+          redactPersonalNumbers(limits.hideSuggestions ? withoutSuggestions(e.message) : e.message),
+          {
+            nodes: e.nodes,
+            extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+          },
+        ),
     ),
   };
 }

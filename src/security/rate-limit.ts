@@ -4,6 +4,7 @@ import { createClient } from '@keyv/redis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { clientAddress } from './client-address.js';
 
 /**
  * Per-caller rate limit on /graphql (rate-limiter-flexible: fixed one-minute windows, in memory,
@@ -14,6 +15,14 @@ import type { Logger } from '../log.js';
 export interface RateLimiter {
   /** null when the request may go on; else the seconds the caller should wait (Retry-After). */
   check(req: IncomingMessage): Promise<number | null>;
+  /**
+   * Counts one request against `key` (`caller:<id>`, or callerKey for the unauthenticated): null when it may go on, else the seconds
+   * to wait. Used by graphql-ws (connection attempts and subscribe messages) with the same keys,
+   * so HTTP and WebSocket share one budget per caller.
+   */
+  consume(key: string): Promise<number | null>;
+  /** The key of an HTTP request (or WebSocket upgrade request) by its headers and client address. */
+  keyFor(req: IncomingMessage): string;
   close(): Promise<void>;
 }
 
@@ -22,11 +31,23 @@ export function rateLimitPerMinute(config: Config): number {
   return config.RATE_LIMIT_PER_MINUTE ?? (config.NODE_ENV === 'test' ? 0 : 600);
 }
 
-export function callerKey(req: IncomingMessage): string {
-  const raw = req.headers['x-api-key'];
+/**
+ * The one place a rate limit key is made, for HTTP headers and graphql-ws connection params alike
+ * (lower-cased names): the API key (hashed) when present, else the client address (TRUST_PROXY
+ * decides whether X-Forwarded-For is believed; see client-address.ts).
+ */
+export function callerKeyFrom(
+  headers: Record<string, string | string[] | undefined>,
+  address: string,
+): string {
+  const raw = headers['x-api-key'];
   const apiKey = Array.isArray(raw) ? raw[0] : raw;
   if (apiKey) return `key:${createHash('sha256').update(apiKey).digest('hex').slice(0, 32)}`;
-  return `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+  return `ip:${address}`;
+}
+
+export function callerKey(req: IncomingMessage, trustProxy = 0): string {
+  return callerKeyFrom(req.headers, clientAddress(req, trustProxy));
 }
 
 export function createRateLimiter(config: Config, log: Logger): RateLimiter | null {
@@ -61,17 +82,22 @@ export function createRateLimiter(config: Config, log: Logger): RateLimiter | nu
       insuranceLimiter: memory,
     });
   }
+  async function consume(key: string): Promise<number | null> {
+    await connected;
+    try {
+      await limiter.consume(key);
+      return null;
+    } catch (res) {
+      if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw res;
+    }
+  }
   return {
-    async check(req) {
-      await connected;
-      try {
-        await limiter.consume(callerKey(req));
-        return null;
-      } catch (res) {
-        if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw res;
-      }
+    check(req) {
+      return consume(callerKey(req, config.TRUST_PROXY));
     },
+    consume,
+    keyFor: (req) => callerKey(req, config.TRUST_PROXY),
     async close() {
       if (redis?.isOpen) await redis.close();
     },

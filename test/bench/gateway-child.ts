@@ -1,7 +1,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startNordgraph } from '../../src/app.js';
+import { UpstreamCache } from '../../src/cache.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 
 /**
  * nordgraph + sandbox in a process of its own, for benchmarks: the load generator runs in the
@@ -13,8 +17,35 @@ import { startNordgraph } from '../../src/app.js';
  *   parent → child  { type: 'stats', id }   → { type: 'stats', id, rss, listeners, loopDelay }
  *                   (no GC; loopDelay: event-loop delay since the last stats call, ms)
  *   parent → child  { type: 'close' }       → closes nordgraph and exits
+ *   parent → child  { type: 'profile-start', id } → { type: 'profile', id }: starts a V8 CPU
+ *                   profile (inspector), so start-up and warm-up stay out of it
+ *   parent → child  { type: 'profile-stop', id, path } → { type: 'profile', id }: writes it to path
  * Extra env (e.g. REDIS_URL) passes through to loadConfig.
+ * Benchmark-only switches (test/bench/http.ts):
+ *   BENCH_REMOTE_SANDBOX=<JSON of sandbox-child.ts's RemoteSandbox>: call a sandbox running in
+ *     another process instead of starting one in this one (its CPU stays out of this process).
+ *   BENCH_NO_UPSTREAM_CACHE=1: every upstream answer is fetched again on every request (the
+ *     per-request DataLoaders still deduplicate), so nordgraph makes the same calls per query as
+ *     the hand-written aggregator and the counters show the structural minimum.
  */
+
+if (process.env.BENCH_NO_UPSTREAM_CACHE === '1') {
+  // Patched here, not configurable in src/: a gateway without its cache is a benchmark device only.
+  UpstreamCache.prototype.get = () => Promise.resolve(undefined);
+  UpstreamCache.prototype.set = () => Promise.resolve();
+  UpstreamCache.prototype.through = function <T>(_key: string, _kind: unknown, load: () => Promise<T>) {
+    return load();
+  };
+}
+
+function remoteSandbox(json: string): Sandbox {
+  // startNordgraph reads only urls, apiUrls, tokenUrls and credentials of a sandbox it is given
+  // (and never closes it); the in-process `context` does not exist across processes.
+  return {
+    ...(JSON.parse(json) as Omit<Sandbox, 'context' | 'close'>),
+    close: () => Promise.resolve(),
+  } as Sandbox;
+}
 
 const config = loadConfig({
   ...process.env,
@@ -25,12 +56,33 @@ const config = loadConfig({
   // Background polls would add upstream work and events of their own to the measurement.
   SYMETRISK_POLL_INTERVAL_MS: '0',
 });
-const app = await startNordgraph(config, createLogger(config.LOG_LEVEL));
+const app = await startNordgraph(
+  config,
+  createLogger(config.LOG_LEVEL),
+  process.env.BENCH_REMOTE_SANDBOX ? { sandbox: remoteSandbox(process.env.BENCH_REMOTE_SANDBOX) } : {},
+);
 const origin = new URL(app.url).origin;
 
 interface Command {
-  type: 'memory' | 'stats' | 'close';
+  type: 'memory' | 'stats' | 'close' | 'profile-start' | 'profile-stop';
   id?: number;
+  path?: string;
+}
+
+let profiler: Session | null = null;
+async function profile(raw: Command): Promise<void> {
+  if (raw.type === 'profile-start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (profiler && raw.path) {
+    const { profile: result } = await profiler.post('Profiler.stop');
+    writeFileSync(raw.path, JSON.stringify(result));
+    profiler.disconnect();
+    profiler = null;
+  }
+  process.send?.({ type: 'profile', id: raw.id });
 }
 
 /** Tail listeners on the event log: one per live subscription (memory log only; null otherwise). */
@@ -47,7 +99,9 @@ const ms = (ns: number) => Math.round(ns / 1e4) / 100;
 const send = (message: Record<string, unknown>) => process.send?.(message);
 
 process.on('message', (raw: Command) => {
-  if (raw.type === 'memory') {
+  if (raw.type === 'profile-start' || raw.type === 'profile-stop') {
+    void profile(raw);
+  } else if (raw.type === 'memory') {
     // Two passes: the first can leave finalisers whose memory only the second frees.
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startTestGateway } from '../helpers/gateway.js';
+import { startTestGateway, TEST_HEADERS } from '../helpers/gateway.js';
 import type { Nordgraph } from '../../src/app.js';
 import type { DomainEventInput } from '../../src/events/types.js';
 import { sharedExecutionStats } from '../../src/events/shared-execution.js';
@@ -49,7 +49,12 @@ type Ev = { events: { cursor: string; kind: string; externalId: string; changedF
 
 /** Subscribes on a connection of its own; resolves once the gateway tails the log for it. */
 async function subscribe(variables: Record<string, unknown>) {
-  const client = createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({
+    url: app.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { ...TEST_HEADERS },
+    retryAttempts: 0,
+  });
   clients.push(client);
   const items: Ev[] = [];
   const errors: unknown[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, startGatewayOn, startTestGateway } from '../helpers/gateway.js';
+import { gql, startGatewayOn, startTestGateway, TEST_HEADERS } from '../helpers/gateway.js';
 import { ByndleSandbox, type SandboxPerson } from '../helpers/byndle.js';
 import type { Nordgraph } from '../../src/app.js';
 import type { DomainEventInput, EventLog, StoredEvent } from '../../src/events/types.js';
@@ -67,7 +67,14 @@ interface Sub<T> {
 }
 
 function subscribe<T>(query: string, variables: Record<string, unknown> = {}, client?: Client): Sub<T> {
-  const own = client ?? createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const own =
+    client ??
+    createClient({
+      url: app.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { ...TEST_HEADERS },
+      retryAttempts: 0,
+    });
   const items: T[] = [];
   const errors: unknown[] = [];
   let completed = false;
@@ -368,7 +375,12 @@ describe('Subscription.events and personChanges over graphql-ws', () => {
     await a.dispose(); // complete, then close
     await waitUntil('one listener to go', () => activeTails === baseline + 1);
     // A connection dropped without "complete".
-    const client = createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: app.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { ...TEST_HEADERS },
+      retryAttempts: 0,
+    });
     const c = subscribe<Ev>(EVENTS, { filter: { externalId: uniqueId('ext') } }, client);
     await waitUntil('c to tail', () => activeTails === baseline + 2);
     await client.dispose();
@@ -478,7 +490,12 @@ describe.skipIf(!redisUrl)('subscriptions on the Redis stream, two instances', (
       during.push(...(await a.eventLog.append([event({ externalId })])).stored);
       return page;
     };
-    const client = createClient({ url: b.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: b.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { ...TEST_HEADERS },
+      retryAttempts: 0,
+    });
     const sub = subscribe<Ev>(EVENTS, { filter: { externalId }, after: before[0]!.cursor }, client);
     try {
       await sub.take(5, 10_000);

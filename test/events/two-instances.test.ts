@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createClient as createRedisClient } from '@keyv/redis';
-import { startGatewayOn } from '../helpers/gateway.js';
+import { startGatewayOn, TEST_HEADERS } from '../helpers/gateway.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { Nordgraph } from '../../src/app.js';
 import { RedisEventLog } from '../../src/events/log.js';
@@ -58,7 +58,12 @@ interface Sub {
   dispose(): Promise<void>;
 }
 function subscribe(app: Nordgraph, variables: Record<string, unknown> = {}): Sub {
-  const client: Client = createClient({ url: app.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client: Client = createClient({
+    url: app.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { ...TEST_HEADERS },
+    retryAttempts: 0,
+  });
   const items: Ev['events'][] = [];
   const errors: unknown[] = [];
   const stop = client.subscribe<Ev['events']>(

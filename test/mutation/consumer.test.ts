@@ -6,7 +6,14 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startNordgraph, type Nordgraph } from '../../src/app.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { gql, startGatewayOn, startTestGateway, type GraphQLResponse } from '../helpers/gateway.js';
+import {
+  gql,
+  startGatewayOn,
+  startTestGateway,
+  type GraphQLResponse,
+  TEST_HEADERS,
+  LIVE_TEST_API_KEYS,
+} from '../helpers/gateway.js';
 
 const redisUrl = process.env.REDIS_URL;
 if (process.env.CI === 'true' && !redisUrl) throw new Error('REDIS_URL must be set under CI=true');
@@ -509,7 +516,7 @@ describe('Bisnode consumer and webhook mutations', () => {
       const url = `${receiverUrl}/webhooks/bisnode/${uid('h')}`;
       const res = await fetch(app.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...TEST_HEADERS, 'content-type': 'application/json' },
         body: JSON.stringify({
           query: CREATE_HOOK,
           variables: { url, events: ['ALL', 'PING', 'ALL'], description: 'nordgraph test' },
@@ -529,7 +536,7 @@ describe('Bisnode consumer and webhook mutations', () => {
       const listRaw = await (
         await fetch(app.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...TEST_HEADERS, 'content-type': 'application/json' },
           body: JSON.stringify({ query: LIST_HOOKS }),
         })
       ).text();
@@ -665,6 +672,7 @@ describe('per-item outcomes when Bisnode refuses part of an upload', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       PROVIDERS_MODE: 'live',
+      API_KEYS: LIVE_TEST_API_KEYS,
       BYNDLE_BASE_URL: sandbox.apiUrls.byndle,
       BYNDLE_TOKEN_URL: sandbox.tokenUrls.byndle,
       BYNDLE_USERNAME: c.byndle.username,

@@ -1,0 +1,167 @@
+import type { IncomingMessage } from 'node:http';
+import type { ExecutionResult } from 'graphql';
+import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/**
+ * graphql-ws on a `ws` server: graphql-ws's own `useServer` (graphql-ws/use/ws) with the same
+ * protocol, keep-alive and close behaviour, but a cheaper path for each `next` message, which is
+ * what 10,000 subscribers times a burst of events multiply (issue 7, S4):
+ *
+ * - Serialised once: an ExecutionResult shared by many subscribers (events/shared-execution.ts
+ *   hands the same object to all of them) is turned into JSON once; graphql-ws then stringifies
+ *   only a tiny envelope per socket, and the shared text is spliced in at send time, keyed by
+ *   (socket, operation id), so two operations on one socket never mix.
+ * - No promise per send while the socket keeps up: graphql-ws awaits `send`, and use/ws made a
+ *   promise and a write callback for every message. Here `send` returns nothing until the
+ *   socket's unsent bytes pass `highWaterMark`; from then on it waits for that write to finish,
+ *   so a slow reader still pushes back on its own subscriptions (and only on them).
+ */
+
+/** What `Extra` adds here: the texts waiting to be spliced into this socket's next messages. */
+export interface TransportExtra extends Extra {
+  /** operation id → serialised `payload` of its pending `next` message. */
+  readonly spliced: Map<string, string>;
+}
+
+export interface WsTransportOptions {
+  /** Keep-alive ping interval (and pong wait), ms; 0 turns it off. As graphql-ws's default. */
+  keepAliveMs?: number;
+  /** Unsent bytes on a socket beyond which `send` waits for the write to finish. */
+  highWaterMark?: number;
+  isProd?: boolean;
+}
+
+/** Payload placeholder: graphql-ws stringifies `{}`, send() puts the shared text there. */
+const PLACEHOLDER: ExecutionResult = Object.freeze({}) as ExecutionResult;
+const PLACEHOLDER_TAIL = '"type":"next","payload":{}}';
+
+/** Serialised results, one per result object: shared results are serialised once for all sockets. */
+const serialised = new WeakMap<object, string>();
+function jsonOf(result: ExecutionResult): string {
+  let text = serialised.get(result);
+  if (text === undefined) {
+    text = JSON.stringify(result);
+    serialised.set(result, text);
+  }
+  return text;
+}
+
+function wrapDispose(d: { dispose: () => void | Promise<void> }): { dispose: () => Promise<void> } {
+  return { dispose: async () => d.dispose() };
+}
+
+function closeReason(isProd: boolean, err: unknown): string {
+  if (isProd) return 'Internal server error';
+  const reason = err instanceof Error ? err.message : String(err);
+  // A close reason may hold at most 123 bytes.
+  return Buffer.byteLength(reason) > 123 ? 'Internal server error' : reason;
+}
+
+/** Puts a pending shared payload into graphql-ws's envelope (`{"id":…,"type":"next","payload":{}}`). */
+function splice(data: string, spliced: Map<string, string>): string {
+  if (spliced.size === 0 || !data.endsWith(PLACEHOLDER_TAIL)) return data;
+  const { id } = JSON.parse(data) as { id: string };
+  const text = spliced.get(id);
+  if (text === undefined) return data;
+  spliced.delete(id);
+  return `${data.slice(0, -3)}${text}}`;
+}
+
+export function useWsTransport<P extends Record<string, unknown> | undefined = Record<string, unknown> | undefined>(
+  options: ServerOptions<P, TransportExtra>,
+  wss: WebSocketServer,
+  { keepAliveMs = 12_000, highWaterMark = 1_048_576, isProd = process.env.NODE_ENV === 'production' }: WsTransportOptions = {},
+): { dispose: () => Promise<void> } {
+  if (process.env.NORDGRAPH_WS_TRANSPORT === 'graphql-ws')
+    // Benchmark baseline: graphql-ws's own adapter. Its Extra lacks `spliced`, which only this
+    // module's onNext reads, so the options fit as they are.
+    return wrapDispose(useServer(options as unknown as ServerOptions<P, Extra>, wss, keepAliveMs));
+  const userOnNext = options.onNext;
+  const server = makeServer<P, TransportExtra>({
+    ...options,
+    // The caller's hook first (it formats errors); a result it leaves alone and that has no
+    // errors goes out as shared text.
+    onNext: (ctx, id, payload, args, result) => {
+      const share = <R>(own: R | void): R | ExecutionResult | undefined => {
+        if (own) return own;
+        if (result.errors) return undefined;
+        ctx.extra.spliced.set(id, jsonOf(result));
+        return PLACEHOLDER;
+      };
+      const own = userOnNext?.(ctx, id, payload, args, result);
+      // Not async unless the hook is: graphql-ws awaits the answer either way.
+      return own instanceof Promise ? own.then(share) : share(own);
+    },
+  });
+  wss.options.handleProtocols = handleProtocols;
+
+  wss.once('error', (err) => {
+    console.error('Internal error emitted on the WebSocket server.', err);
+    for (const client of wss.clients) client.close(CloseCode.InternalServerError, closeReason(isProd, err));
+  });
+
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.once('error', (err) => {
+      console.error('Internal error emitted on a WebSocket socket.', err);
+      socket.close(CloseCode.InternalServerError, closeReason(isProd, err));
+    });
+    // Keep-alive as graphql-ws's useServer: ping every keepAliveMs, terminate without a pong.
+    let pongWait: NodeJS.Timeout | null = null;
+    const pingInterval =
+      keepAliveMs > 0 && Number.isFinite(keepAliveMs)
+        ? setInterval(() => {
+            if (socket.readyState !== socket.OPEN) return;
+            pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+            socket.once('pong', () => {
+              if (pongWait) clearTimeout(pongWait);
+              pongWait = null;
+            });
+            socket.ping();
+          }, keepAliveMs)
+        : null;
+    const spliced = new Map<string, string>();
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          const text = splice(data, spliced);
+          if (socket.bufferedAmount < highWaterMark) {
+            socket.send(text);
+            return;
+          }
+          return new Promise<void>((resolve, reject) =>
+            socket.send(text, (err) => (err ? reject(err) : resolve())),
+          );
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', (event: Buffer) => {
+            cb(String(event)).catch((err: unknown) => {
+              console.error('Internal error occurred during message handling.', err);
+              socket.close(CloseCode.InternalServerError, closeReason(isProd, err));
+            });
+          }),
+      },
+      { socket, request, spliced },
+    );
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      if (pingInterval) clearInterval(pingInterval);
+      spliced.clear();
+      if (!isProd && code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL)
+        console.warn('Client asked for the deprecated subprotocol of subscriptions-transport-ws.');
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    dispose: async () => {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
