@@ -123,6 +123,11 @@ const base = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   /** Required `aud` of caller JWTs (checked when set). */
   JWT_AUDIENCE: z.string().min(1).optional(),
+  /**
+   * How HTTP operations are executed: `jit` compiles each operation once with graphql-jit (behind
+   * Apollo's gateway interface, execution/jit.ts); `graphql-js` interprets it every time.
+   */
+  EXECUTOR: z.enum(['jit', 'graphql-js']).default('jit'),
   /** Schema introspection; unset: on in sandbox mode, off in live mode. */
   INTROSPECTION: z
     .enum(['true', 'false', '1', '0'])

@@ -21,6 +21,7 @@ import { limitSubscribe, wsVerifyClient } from './security/ws-rate-limit.js';
 import { metricsAuthorized } from './observability/metrics-auth.js';
 import type { Tracing } from './observability/tracing.js';
 import { auditPlugin } from './security/audit.js';
+import { jitGateway } from './execution/jit.js';
 import { isCaller, SANDBOX_DEV_API_KEY, type Authenticator, type Caller } from './security/callers.js';
 
 export interface ReadinessReport {
@@ -201,8 +202,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   /** Webhook requests being handled: close() waits for them so their events are written. */
   const webhooksInFlight = new Set<Promise<void>>();
 
+  // Execution: graphql-jit behind Apollo's gateway interface (execution/jit.ts), or graphql-js.
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    ...(config.EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     csrfPrevention: true,
     validationRules: rules,
     parseOptions: limitParseOptions(limits),
