@@ -222,9 +222,15 @@ export async function startNordgraph(
     // A malformed purpose counts as none declared (and is never written to the audit trail).
     const purpose = PURPOSE_SHAPE.test(declared) ? declared : null;
     let loaders: ReturnType<typeof createLoaders> | undefined;
+    // Logger and audit trail are made on first use too: each costs closures and strings that
+    // every idle subscription would hold for its lifetime (issue 7, S5), and most never log.
+    let childLog: Logger | undefined;
+    let audit: ReturnType<typeof createRequestAudit> | undefined;
     return {
       config,
-      log: log.child({ requestId }),
+      get log() {
+        return (childLog ??= log.child({ requestId }));
+      },
       requestId,
       startedAt,
       version: VERSION,
@@ -240,7 +246,9 @@ export async function startNordgraph(
       purposeAllowed: purposeAllowed(caller, purpose),
       callerKey: callerKey(caller, purpose),
       auditSink,
-      audit: createRequestAudit({ caller, purpose, requestId, sink: auditSink }),
+      get audit() {
+        return (audit ??= createRequestAudit({ caller, purpose, requestId, sink: auditSink }));
+      },
       // Made on first use: a graphql-ws connection keeps its context while it lives, and
       // subscriptions never read loaders (eagerly, ~28 DataLoaders per idle subscription).
       get loaders() {

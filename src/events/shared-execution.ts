@@ -122,15 +122,17 @@ function shareKey(args: ExecutionArgs): string {
   ]);
 }
 
+/** A module-level function, not a closure per call: this runs once per event and operation. */
+function executeOnce(args: ExecutionArgs, event: unknown): Promise<ExecutionResult> {
+  sharedExecutionStats.executions++;
+  // Subscriptions have no @defer/@stream here, so execute gives a result (or its promise).
+  return Promise.resolve(
+    execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>,
+  );
+}
+
 function executeShared(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
-  const run = () => {
-    sharedExecutionStats.executions++;
-    // Subscriptions have no @defer/@stream here, so execute gives a result (or its promise).
-    return Promise.resolve(
-      execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>,
-    );
-  };
-  if (typeof event !== 'object' || event === null) return run();
+  if (typeof event !== 'object' || event === null) return executeOnce(args, event);
   const byDocument = perEvent(event);
   let byKey = byDocument.get(args.document);
   if (!byKey) byDocument.set(args.document, (byKey = new Map()));
@@ -139,7 +141,7 @@ function executeShared(args: ExecutionArgs, key: string, event: unknown): Promis
     sharedExecutionStats.shared++;
     return hit;
   }
-  const result = run();
+  const result = executeOnce(args, event);
   byKey.set(key, result);
   return result;
 }
@@ -156,27 +158,41 @@ export async function sharedSubscribe(
 ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source;
-  const iterator = source[Symbol.asyncIterator]();
   // Constant for the subscription: computed once, not per event.
-  const key = shareKey(args);
-  const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
-  // Promise chains rather than async methods: no suspended frame per waiting subscriber (memory
-  // per idle subscription, issue 7 S5) and fewer microtask hops per event (S4).
-  const toResult = (r: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> =>
-    r.done ? done() : executeShared(args, key, r.value).then((value) => ({ value, done: false }));
-  const mapped: AsyncGenerator<ExecutionResult> = {
-    next() {
-      return iterator.next().then(toResult);
-    },
-    return() {
-      return Promise.resolve(iterator.return?.()).then(done);
-    },
-    throw(err: unknown) {
-      return Promise.resolve(iterator.return?.()).then(() => Promise.reject(err));
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  return mapped;
+  return new SharedResults(source[Symbol.asyncIterator](), args, shareKey(args));
+}
+
+const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+
+/**
+ * The per-subscriber mapping of source events to shared results. A class with promise chains
+ * rather than an object of async closures: its methods live on the prototype and no frame stays
+ * suspended per waiting subscriber (memory per idle subscription, issue 7 S5), and each event
+ * takes fewer microtask hops (S4).
+ */
+class SharedResults implements AsyncGenerator<ExecutionResult> {
+  constructor(
+    private readonly iterator: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+    private readonly key: string,
+  ) {}
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.iterator
+      .next()
+      .then((r) =>
+        r.done
+          ? done()
+          : executeShared(this.args, this.key, r.value).then((value) => ({ value, done: false as const })),
+      );
+  }
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    return Promise.resolve(this.iterator.return?.()).then(done);
+  }
+  throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
+    return Promise.resolve(this.iterator.return?.()).then(() => Promise.reject(err));
+  }
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }

@@ -27,6 +27,17 @@ function compareDigits(a: string, b: string): number {
  * runs numerically; anything else falls back to plain string order.
  */
 export function compareCursor(a: string, b: string): number {
+  // Fast path (every event meets every subscriber's last cursor): equal length and at most one
+  // `-`, at the same place, means equal-length digit runs, whose string order is their numeric
+  // order; for anything else plain string order is the answer anyway.
+  const dash = a.indexOf('-');
+  if (
+    a.length === b.length &&
+    dash === b.indexOf('-') &&
+    dash === a.lastIndexOf('-') &&
+    dash === b.lastIndexOf('-')
+  )
+    return a < b ? -1 : a > b ? 1 : 0;
   const pa = a.split('-');
   const pb = b.split('-');
   if (!pa.every((p) => DIGITS.test(p)) || !pb.every((p) => DIGITS.test(p))) return a < b ? -1 : a > b ? 1 : 0;
@@ -180,6 +191,7 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
       const w = this.waiter;
       this.waiter = null;
       this.failWaiter = null;
+      this.consumed = event.cursor;
       w({ value: event, done: false });
       return;
     }
@@ -223,10 +235,8 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
     }
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
-      this.waiter = (r) => {
-        if (!r.done) this.consumed = r.value.cursor;
-        resolve(r);
-      };
+      // The promise's own resolve (deliver() records `consumed`): no extra closure per waiting subscriber.
+      this.waiter = resolve;
       this.failWaiter = reject;
     });
   }

@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import type { ExecutionResult } from 'graphql';
-import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import {
+  CloseCode,
+  DEPRECATED_GRAPHQL_WS_PROTOCOL,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+} from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -17,6 +24,10 @@ import type { WebSocket, WebSocketServer } from 'ws';
  *   promise and a write callback for every message. Here `send` returns nothing until the
  *   socket's unsent bytes pass `highWaterMark`; from then on it waits for that write to finish,
  *   so a slow reader still pushes back on its own subscriptions (and only on them).
+ * - One write per socket per turn of the event loop: the socket is corked on its first message
+ *   and uncorked at the next check phase, so events delivered together leave in one writev.
+ * - The upgrade request is released after connection_ack (only its headers stay in `extra`).
+ * NORDGRAPH_WS_TRANSPORT=graphql-ws uses graphql-ws's own adapter instead (benchmark baseline).
  */
 
 /** What `Extra` adds here: the texts waiting to be spliced into this socket's next messages. */
@@ -36,6 +47,8 @@ export interface WsTransportOptions {
 /** Payload placeholder: graphql-ws stringifies `{}`, send() puts the shared text there. */
 const PLACEHOLDER: ExecutionResult = Object.freeze({}) as ExecutionResult;
 const PLACEHOLDER_TAIL = '"type":"next","payload":{}}';
+const ID_HEAD = '{"id":';
+const ACK_HEAD = '{"type":"connection_ack"';
 
 /** Serialised results, one per result object: shared results are serialised once for all sockets. */
 const serialised = new WeakMap<object, string>();
@@ -52,6 +65,17 @@ function wrapDispose(d: { dispose: () => void | Promise<void> }): { dispose: () 
   return { dispose: async () => d.dispose() };
 }
 
+/** Leaves the result's shared text for send() and gives graphql-ws the placeholder; errors go as they are. */
+function shareResult(
+  extra: TransportExtra,
+  id: string,
+  result: ExecutionResult,
+): ExecutionResult | undefined {
+  if (result.errors) return undefined;
+  extra.spliced.set(id, jsonOf(result));
+  return PLACEHOLDER;
+}
+
 function closeReason(isProd: boolean, err: unknown): string {
   if (isProd) return 'Internal server error';
   const reason = err instanceof Error ? err.message : String(err);
@@ -61,18 +85,50 @@ function closeReason(isProd: boolean, err: unknown): string {
 
 /** Puts a pending shared payload into graphql-ws's envelope (`{"id":…,"type":"next","payload":{}}`). */
 function splice(data: string, spliced: Map<string, string>): string {
-  if (spliced.size === 0 || !data.endsWith(PLACEHOLDER_TAIL)) return data;
-  const { id } = JSON.parse(data) as { id: string };
+  if (spliced.size === 0 || !data.endsWith(PLACEHOLDER_TAIL) || !data.startsWith(ID_HEAD)) return data;
+  // The id as graphql-ws wrote it: a JSON string between `{"id":` and `,"type"`.
+  const encoded = data.slice(ID_HEAD.length, data.length - PLACEHOLDER_TAIL.length - 1);
+  const id = encoded.includes('\\') ? (JSON.parse(encoded) as string) : encoded.slice(1, -1);
   const text = spliced.get(id);
   if (text === undefined) return data;
   spliced.delete(id);
   return `${data.slice(0, -3)}${text}}`;
 }
 
-export function useWsTransport<P extends Record<string, unknown> | undefined = Record<string, unknown> | undefined>(
+/**
+ * Sockets corked until the loop's next check phase. Several events reaching one socket in one
+ * turn of the loop then leave in one write (writev) instead of one system call each, which is
+ * what a plain broadcast gets for free and a chain of promises per subscriber does not.
+ */
+const corked = new Set<NetSocket>();
+let uncorkScheduled = false;
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const s of corked) s.uncork();
+  corked.clear();
+}
+function corkForThisTurn(socket: WebSocket): void {
+  // ws keeps the net.Socket private; cork()/uncork() nest, so ws's own cork per frame still works.
+  const raw = (socket as unknown as { _socket?: NetSocket })._socket;
+  if (!raw || corked.has(raw)) return;
+  raw.cork();
+  corked.add(raw);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    setImmediate(uncorkAll);
+  }
+}
+
+export function useWsTransport<
+  P extends Record<string, unknown> | undefined = Record<string, unknown> | undefined,
+>(
   options: ServerOptions<P, TransportExtra>,
   wss: WebSocketServer,
-  { keepAliveMs = 12_000, highWaterMark = 1_048_576, isProd = process.env.NODE_ENV === 'production' }: WsTransportOptions = {},
+  {
+    keepAliveMs = 12_000,
+    highWaterMark = 1_048_576,
+    isProd = process.env.NODE_ENV === 'production',
+  }: WsTransportOptions = {},
 ): { dispose: () => Promise<void> } {
   if (process.env.NORDGRAPH_WS_TRANSPORT === 'graphql-ws')
     // Benchmark baseline: graphql-ws's own adapter. Its Extra lacks `spliced`, which only this
@@ -84,15 +140,10 @@ export function useWsTransport<P extends Record<string, unknown> | undefined = R
     // The caller's hook first (it formats errors); a result it leaves alone and that has no
     // errors goes out as shared text.
     onNext: (ctx, id, payload, args, result) => {
-      const share = <R>(own: R | void): R | ExecutionResult | undefined => {
-        if (own) return own;
-        if (result.errors) return undefined;
-        ctx.extra.spliced.set(id, jsonOf(result));
-        return PLACEHOLDER;
-      };
       const own = userOnNext?.(ctx, id, payload, args, result);
       // Not async unless the hook is: graphql-ws awaits the answer either way.
-      return own instanceof Promise ? own.then(share) : share(own);
+      if (own instanceof Promise) return own.then((o) => o || shareResult(ctx.extra, id, result));
+      return own || shareResult(ctx.extra, id, result);
     },
   });
   wss.options.handleProtocols = handleProtocols;
@@ -122,13 +173,28 @@ export function useWsTransport<P extends Record<string, unknown> | undefined = R
           }, keepAliveMs)
         : null;
     const spliced = new Map<string, string>();
+    // The upgrade request is for connection_init (authentication reads its headers). Once the
+    // connection is acknowledged only its headers stay: the IncomingMessage with its stream state
+    // and raw header strings would otherwise live as long as the socket (issue 7, S5).
+    const extra: { socket: WebSocket; request: IncomingMessage; spliced: Map<string, string> } = {
+      socket,
+      request,
+      spliced,
+    };
+    let acknowledged = false;
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) => {
           if (socket.readyState !== socket.OPEN) return;
+          if (!acknowledged && data.startsWith(ACK_HEAD)) {
+            acknowledged = true;
+            // Only `headers` is kept; nothing after connection_init reads the request's stream.
+            extra.request = { headers: extra.request.headers } as IncomingMessage;
+          }
           const text = splice(data, spliced);
           if (socket.bufferedAmount < highWaterMark) {
+            corkForThisTurn(socket);
             socket.send(text);
             return;
           }
@@ -145,13 +211,17 @@ export function useWsTransport<P extends Record<string, unknown> | undefined = R
             });
           }),
       },
-      { socket, request, spliced },
+      extra,
     );
     socket.once('close', (code, reason) => {
       if (pongWait) clearTimeout(pongWait);
       if (pingInterval) clearInterval(pingInterval);
       spliced.clear();
-      if (!isProd && code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL)
+      if (
+        !isProd &&
+        code === CloseCode.SubprotocolNotAcceptable &&
+        socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
+      )
         console.warn('Client asked for the deprecated subprotocol of subscriptions-transport-ws.');
       void closed(code, String(reason));
     });

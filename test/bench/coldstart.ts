@@ -2,7 +2,7 @@
  * Issue 7, S6: cold start. Spawns nordgraph exactly as `npm start` runs it (`tsx src/main.ts`,
  * sandbox mode, so the in-process sandbox and its 20,000-person population are part of the start)
  * and measures from the spawn to the first `GET /readyz` answering 200, polled every 10 ms.
- * Median of N runs (5, or 3 with --quick); RSS of the process at that moment.
+ * Median of N runs (5, or 2 with --quick); RSS of the process at that moment.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -51,7 +51,7 @@ async function once(): Promise<{ ms: number; rss: number | null }> {
 }
 
 export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
-  const n = options.quick ? 3 : 5;
+  const n = options.quick ? 2 : 5;
   const times: number[] = [];
   const rss: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -55,11 +55,18 @@ export async function closed(
       {
         method: first.method,
         path: first.path,
-        headers: first.headers,
+        headers: { ...first.headers },
         body: first.body,
         setupRequest: (req) => {
           const spec = next(i++);
-          return { ...req, method: spec.method, path: spec.path, headers: spec.headers, body: spec.body };
+          // A fresh headers object: autocannon writes content-length into the one it is given.
+          return {
+            ...req,
+            method: spec.method,
+            path: spec.path,
+            headers: { ...spec.headers },
+            body: spec.body,
+          };
         },
         onResponse: (status, body) => {
           if (!isError(status, body)) return;

@@ -6,7 +6,7 @@
  * Env: BENCH_ONLY=http,ws,coldstart (comma list) runs a subset.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BENCH_DIR, ROOT, pinning, round } from './procs.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
@@ -21,6 +21,7 @@ interface Module {
 }
 
 const started = performance.now();
+const loadAtStart = loadavg()[0]!;
 const rows: ScenarioRow[] = [];
 const skipped: string[] = [];
 
@@ -97,11 +98,13 @@ for (const rate of [200, 50]) {
   const agg = find('S1', 'aggregator (hand-written)', 10, 'open', rate);
   const direct = find('S1', 'sandbox direct (1 call)', 10, 'open', 200);
   const v = ng?.p99Ms !== undefined && agg?.p99Ms !== undefined ? round(ng.p99Ms - agg.p99Ms, 2) : null;
+  // A latency of failed answers says nothing: any error fails the target.
+  const failed = Number(ng?.extra?.errors ?? 0) > 0;
   ratios.push({
     name: `S1 added p99 at ${rate} req/s, 10 ms upstream: nordgraph − aggregator (ms)`,
     value: v,
-    target: '≤ 2 ms',
-    met: v === null ? null : v <= 2,
+    target: '≤ 2 ms (no errors)',
+    met: v === null ? null : v <= 2 && !failed,
     detail:
       ng && agg
         ? `nordgraph p50/p99 ${ng.p50Ms}/${ng.p99Ms} ms (errors ${ng.extra?.errors}), aggregator ${agg.p50Ms}/${agg.p99Ms} ms (errors ${agg.extra?.errors})` +
@@ -139,6 +142,8 @@ const machine = {
   memoryGb: round(totalmem() / 2 ** 30, 1),
   node: process.version,
   pinning: pinning.describe(),
+  // Other work on the machine during the run (1-minute load average): noise in every figure.
+  loadAverage: `${round(loadAtStart, 1)} at start, ${round(loadavg()[0]!, 1)} at end`,
 };
 const seconds = round((performance.now() - started) / 1000, 1);
 const result = { date: new Date().toISOString(), quick, seconds, machine, ratios, skipped, rows };
@@ -155,7 +160,7 @@ const extraText = (e?: Record<string, number | string>) =>
 const md: string[] = [
   `# nordgraph benchmark${quick ? ' (--quick smoke run: short, not for comparison)' : ''}`,
   '',
-  `${result.date} · ${machine.cpus} × ${machine.cpu} · ${machine.memoryGb} GB · Node ${machine.node} · ${machine.pinning} · ${seconds} s`,
+  `${result.date} · ${machine.cpus} × ${machine.cpu} · ${machine.memoryGb} GB · Node ${machine.node} · ${machine.pinning} · load average ${machine.loadAverage} · ${seconds} s`,
   '',
   'Command: `npm run bench` (`-- --quick` for a short smoke run). Upstream: the sandbox in its own process, latency added per call by its fault control. nordgraph runs with its upstream cache off so every system makes the same upstream calls (rows "nordgraph (cache on)" show the deployed setting). Closed = autocannon (fixed connections); open = fixed arrival rate, latency from the scheduled send time.',
   '',
@@ -186,8 +191,23 @@ if (skipped.length) md.push('', '## Skipped or failed', '', ...skipped.map((s) =
 md.push('');
 
 mkdirSync(`${ROOT}bench-results`, { recursive: true });
-writeFileSync(`${ROOT}bench-results/latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(`${ROOT}bench-results/latest.md`, md.join('\n'));
+/** Written as Prettier would, so `prettier --check .` passes on committed results. */
+async function formatted(text: string, parser: 'json' | 'markdown'): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const config =
+      (await prettier.resolveConfig(`${ROOT}bench-results/latest.${parser === 'json' ? 'json' : 'md'}`)) ??
+      {};
+    return await prettier.format(text, { ...config, parser });
+  } catch {
+    return text;
+  }
+}
+writeFileSync(
+  `${ROOT}bench-results/latest.json`,
+  await formatted(`${JSON.stringify(result, null, 2)}\n`, 'json'),
+);
+writeFileSync(`${ROOT}bench-results/latest.md`, await formatted(md.join('\n'), 'markdown'));
 log(md.join('\n'));
 log(`wrote bench-results/latest.json and bench-results/latest.md (${seconds} s)`);
 // Undici pools or timers left by a scenario must not keep the process alive.

@@ -118,6 +118,8 @@ class ServerChild {
     const child = fork(`${HERE}${script}`, [], {
       cwd: ROOT,
       execArgv: [
+        // WS_NODE_FLAGS: extra V8/Node flags for both servers (e.g. --max-semi-space-size=32).
+        ...(process.env.WS_NODE_FLAGS ?? '').split(' ').filter(Boolean),
         '--expose-gc',
         '--import',
         'tsx',

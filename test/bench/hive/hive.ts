@@ -126,10 +126,12 @@ export interface HiveGateway {
 export function ensureInstalled(log: (l: string) => void): void {
   if (existsSync(`${BIN}hive-gateway`) && existsSync(`${BIN}mesh-compose`)) return;
   log('hive: installing @graphql-hive/gateway and the Mesh composer into test/bench/hive (first run only)');
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: HERE, encoding: 'utf8' });
+  // The lock file pins the tree that was checked to install on Node 20 (see STACK.md overrides).
+  const args = existsSync(`${HERE}package-lock.json`) ? ['ci'] : ['install'];
+  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: HERE, encoding: 'utf8' });
   if (r.status !== 0) {
     const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-6).join(' | ');
-    throw new Error(`npm install in test/bench/hive failed (exit ${r.status}): ${tail}`);
+    throw new Error(`npm ${args[0]} in test/bench/hive failed (exit ${r.status}): ${tail}`);
   }
 }
 

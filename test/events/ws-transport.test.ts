@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestGateway, TEST_HEADERS } from '../helpers/gateway.js';
+import type { Nordgraph } from '../../src/app.js';
+import type { DomainEventInput } from '../../src/events/types.js';
+
+/**
+ * The graphql-ws transport (events/ws-transport.ts) serialises a shared result once and splices
+ * it into each socket's `next` envelope. Seen on the wire by a raw socket: every message is the
+ * exact graphql-transport-ws JSON, each operation id gets its own payload even when several
+ * operations share one socket and one event, and several events sent in one turn (one corked
+ * write) arrive whole and in order.
+ */
+
+const run = `${process.pid}-${Date.now()}`;
+let seq = 0;
+const uniqueId = (prefix: string) => `${prefix}-${run}-${++seq}`;
+
+let app: Nordgraph;
+const sockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  app = await startTestGateway({ SYMETRISK_POLL_INTERVAL_MS: '0' });
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.terminate();
+  await app?.close();
+});
+
+async function waitUntil(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Message {
+  id?: string;
+  type: string;
+  payload?: unknown;
+}
+
+/** A raw graphql-transport-ws connection: every text frame is kept, parsed. */
+async function connect(): Promise<{ ws: WebSocket; messages: Message[]; raw: string[] }> {
+  const ws = new WebSocket(app.wsUrl, 'graphql-transport-ws');
+  sockets.push(ws);
+  const messages: Message[] = [];
+  const raw: string[] = [];
+  ws.on('message', (data: Buffer) => {
+    const text = data.toString('utf8');
+    raw.push(text);
+    messages.push(JSON.parse(text) as Message);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ type: 'connection_init', payload: { ...TEST_HEADERS } }));
+  await waitUntil('connection_ack', () => messages.some((m) => m.type === 'connection_ack'));
+  return { ws, messages, raw };
+}
+
+function event(externalId: string): DomainEventInput {
+  return {
+    provider: 'byndle',
+    sourceId: uniqueId('evt'),
+    kind: 'PERSON_CHANGED',
+    occurredAt: new Date().toISOString(),
+    person: { byndleId: 'nobody', market: 'NO' },
+    market: 'NO',
+    changedFields: ['MOBILE'],
+    sourceTypes: ['mobNr.changed'],
+    externalId,
+  };
+}
+
+const BY_EXTERNAL_ID =
+  'subscription($e: String!) { events(filter: { externalId: $e }) { cursor externalId } }';
+const WITH_KIND = 'subscription($e: String!) { events(filter: { externalId: $e }) { kind externalId } }';
+
+describe('graphql-ws transport', () => {
+  it('gives each operation on one socket its own id and payload for the same events', async () => {
+    const ext = uniqueId('ext');
+    const { ws, messages, raw } = await connect();
+    const tails = () => (app.eventLog as unknown as { fanOut: { size: number } }).fanOut.size;
+    const before = tails();
+    // Two operations of one query (one shared result) and one of another, on one socket.
+    for (const [id, query] of [
+      ['first', BY_EXTERNAL_ID],
+      ['"quoted"\\id', BY_EXTERNAL_ID],
+      ['third', WITH_KIND],
+    ] as const)
+      ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables: { e: ext } } }));
+    await waitUntil('three subscriptions', () => tails() >= before + 3);
+
+    // Two events appended together: delivered in one turn, so in one corked write.
+    const { stored } = await app.eventLog.append([event(ext), event(ext)]);
+    await waitUntil('six next messages', () => messages.filter((m) => m.type === 'next').length >= 6);
+
+    const next = messages.filter((m) => m.type === 'next');
+    const byId = (id: string) => next.filter((m) => m.id === id).map((m) => m.payload);
+    const cursorsOf = (id: string) =>
+      byId(id).map((p) => (p as { data: { events: { cursor: string } } }).data.events.cursor);
+    for (const id of ['first', '"quoted"\\id']) {
+      expect(byId(id)).toEqual(
+        stored.map((s) => ({ data: { events: { cursor: s.cursor, externalId: ext } } })),
+      );
+    }
+    expect(cursorsOf('first')).toEqual(stored.map((s) => s.cursor));
+    expect(byId('third')).toEqual([
+      { data: { events: { kind: 'PERSON_CHANGED', externalId: ext } } },
+      { data: { events: { kind: 'PERSON_CHANGED', externalId: ext } } },
+    ]);
+    // Byte for byte the envelope graphql-ws itself writes.
+    const firstRaw = raw.find((t) => t.startsWith('{"id":"first"'));
+    expect(firstRaw).toBe(
+      `{"id":"first","type":"next","payload":{"data":{"events":{"cursor":"${stored[0]!.cursor}","externalId":"${ext}"}}}}`,
+    );
+    expect(messages.filter((m) => m.type === 'error')).toEqual([]);
+  });
+
+  it('sends a result with errors in the same formatted shape as HTTP, not spliced', async () => {
+    const { ws, messages } = await connect();
+    ws.send(
+      JSON.stringify({
+        id: 'bad',
+        type: 'subscribe',
+        payload: { query: 'subscription { events(after: "not-a-cursor") { cursor } }' },
+      }),
+    );
+    await waitUntil('an answer', () => messages.some((m) => m.id === 'bad'));
+    const answer = messages.find((m) => m.id === 'bad')!;
+    // A refused operation is graphql-ws's `error` (or a `next` with errors): never a spliced `{}`.
+    expect(['error', 'next']).toContain(answer.type);
+    expect(JSON.stringify(answer.payload)).toContain('BAD_USER_INPUT');
+  });
+});
