@@ -3,11 +3,11 @@ import type { Config, ProvidersConfig } from './config.js';
 import type { Logger } from './log.js';
 import { buildSchema } from './schema.js';
 import { createGatewayServer, type ReadinessReport } from './server.js';
-import { startSandbox, type Sandbox } from './sandbox/index.js';
+import type { Sandbox } from './sandbox/index.js';
 import { UpstreamCache } from './cache.js';
 import { closeProviderClients, createLoaders, createProviderClients } from './providers/index.js';
 import { resilienceDeps } from './providers/resilience.js';
-import type { ContextFactory } from './context.js';
+import type { ContextFactory, GatewayContext } from './context.js';
 import { Idempotency, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { createEventLog, MEMORY_LOG_WARNING } from './events/log.js';
@@ -113,6 +113,8 @@ export async function startNordgraph(
   if (sandbox) {
     providers = providersFromSandbox(sandbox, config);
   } else if (config.PROVIDERS_MODE === 'sandbox') {
+    // Imported only here: live mode never loads the sandbox (hono, zod-openapi, the population).
+    const { startSandbox } = await import('./sandbox/index.js');
     sandbox = await startSandbox({
       seed: config.SANDBOX_SEED,
       ports: {
@@ -216,45 +218,50 @@ export async function startNordgraph(
   const eventPersons = new EventPersonMemo({
     createLoaders: () => createLoaders(clients, { cache, connectUserToken: null }),
   });
+  /**
+   * Contexts are built in layers, because Apollo copies each context's own enumerable properties
+   * (Object.assign) into a fresh object per request, which would both copy every field and fire
+   * every lazy getter: process-wide values sit on one shared prototype, the lazy per-operation
+   * parts (logger, audit trail, DataLoaders) are getters on a per-operation prototype, and only
+   * a handful of plain values are the context's own.
+   */
+  const shared = {
+    config,
+    startedAt,
+    version: VERSION,
+    clients,
+    cache,
+    idempotency,
+    webhookSecrets,
+    events: eventLog,
+    eventPersons,
+    auditSink,
+  };
   const createContext: ContextFactory = ({ requestId, headers, caller }) => {
     const connectUserToken = headers['x-connect-user-token'] ?? null;
     const declared = headers['x-purpose']?.trim().toLowerCase() ?? '';
     // A malformed purpose counts as none declared (and is never written to the audit trail).
     const purpose = PURPOSE_SHAPE.test(declared) ? declared : null;
+    // Made on first use: a graphql-ws connection keeps its context while it lives, subscriptions
+    // never read loaders (eagerly, ~28 DataLoaders per idle subscription), and most operations
+    // never log (issue 7, S5).
     let loaders: ReturnType<typeof createLoaders> | undefined;
-    // Logger and audit trail are made on first use too: each costs closures and strings that
-    // every idle subscription would hold for its lifetime (issue 7, S5), and most never log.
     let childLog: Logger | undefined;
     let audit: ReturnType<typeof createRequestAudit> | undefined;
-    return {
-      config,
-      get log() {
-        return (childLog ??= log.child({ requestId }));
-      },
+    const lazy = Object.create(shared, {
+      log: { get: () => (childLog ??= log.child({ requestId })) },
+      audit: { get: () => (audit ??= createRequestAudit({ caller, purpose, requestId, sink: auditSink })) },
+      loaders: { get: () => (loaders ??= createLoaders(clients, { cache, connectUserToken })) },
+    }) as Pick<GatewayContext, 'log' | 'audit' | 'loaders'> & typeof shared;
+    const own: Omit<GatewayContext, keyof typeof lazy> = {
       requestId,
-      startedAt,
-      version: VERSION,
-      clients,
-      cache,
       connectUserToken,
-      idempotency,
-      webhookSecrets,
-      events: eventLog,
-      eventPersons,
       caller,
       purpose,
       purposeAllowed: purposeAllowed(caller, purpose),
       callerKey: callerKey(caller, purpose),
-      auditSink,
-      get audit() {
-        return (audit ??= createRequestAudit({ caller, purpose, requestId, sink: auditSink }));
-      },
-      // Made on first use: a graphql-ws connection keeps its context while it lives, and
-      // subscriptions never read loaders (eagerly, ~28 DataLoaders per idle subscription).
-      get loaders() {
-        return (loaders ??= createLoaders(clients, { cache, connectUserToken }));
-      },
     };
+    return Object.assign(Object.create(lazy) as typeof lazy, own);
   };
 
   const authenticator = await createAuthenticator(config);

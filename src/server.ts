@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useWsTransport } from './events/ws-transport.js';
 import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
@@ -216,6 +219,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
+      // No HTTP cache hints are served; left on, it wraps every field resolver of every request.
+      ApolloServerPluginCacheControlDisabled(),
       ...(options.metrics ? [options.metrics.apolloPlugin()] : []),
       auditPlugin(),
       ...(options.tracing ? [options.tracing.apolloPlugin()] : []),

@@ -109,7 +109,9 @@ export class ProviderResilience {
     options: ResilienceOptions = {},
   ) {
     const o = { ...RESILIENCE_DEFAULTS, ...options };
-    const deadline = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+    // abortOnReturn off: aborting a finished call's signal built a DOMException per call (~4 % of
+    // CPU in the S1 profile) and cancels nothing, since the call is already done.
+    const deadline = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     this.bulkheadPolicy = bulkhead(o.maxConcurrent, o.maxQueue);
     this.breaker = circuitBreaker(handleWhen(isOutage), {
       halfOpenAfter: o.breakerCooldownMs,

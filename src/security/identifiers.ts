@@ -6,7 +6,7 @@
  * expected form, never the input: the input may be a personal number, and failures end up in GraphQL
  * errors and logs.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 export type Invalid = { ok: false; expected: string };
 export type Valid<Extra extends object = Record<never, never>> = { ok: true; value: string } & Extra;
@@ -380,5 +380,30 @@ export function maskNationalId(value: string): string {
  */
 export function subjectRef(value: string, salt: string | Buffer): string {
   if (salt.length === 0) throw new Error('subjectRef needs a non-empty salt');
-  return createHmac('sha256', salt).update(value, 'utf8').digest('base64url').slice(0, 22);
+  // Memoised per salt: one request computes the same reference several times (cache key, cache
+  // index, audit), and HMAC setup dominates for such short inputs. Bounded, cleared when full.
+  const saltKey = typeof salt === 'string' ? salt : salt.toString('base64');
+  let memo = SUBJECT_MEMO.get(saltKey);
+  if (!memo) {
+    memo = {
+      key: createSecretKey(typeof salt === 'string' ? Buffer.from(salt, 'utf8') : salt),
+      refs: new Map(),
+    };
+    SUBJECT_MEMO.set(saltKey, memo);
+  }
+  let ref = memo.refs.get(value);
+  if (ref === undefined) {
+    ref = createHmac('sha256', memo.key).update(value, 'utf8').digest('base64url').slice(0, 22);
+    if (memo.refs.size >= SUBJECT_MEMO_MAX) memo.refs.clear();
+    memo.refs.set(value, ref);
+  }
+  return ref;
 }
+
+/** Drops every memoised reference (erasure: no national id stays in this memo after forgetPerson). */
+export function clearSubjectRefMemo(): void {
+  for (const m of SUBJECT_MEMO.values()) m.refs.clear();
+}
+
+const SUBJECT_MEMO_MAX = 20_000;
+const SUBJECT_MEMO = new Map<string, { key: KeyObject; refs: Map<string, string> }>();
