@@ -203,7 +203,7 @@ function variablesOf(subjects: Subjects, s: ScenarioId, i: number): Record<strin
 async function startNordgraph(
   sb: RemoteSandbox,
   subjects: Subjects,
-  opts: { cache: boolean },
+  opts: { cache: boolean; executor?: 'graphql-js' },
 ): Promise<System> {
   return (await startNordgraphChild(sb, subjects, opts)).system;
 }
@@ -211,13 +211,15 @@ async function startNordgraph(
 async function startNordgraphChild(
   sb: RemoteSandbox,
   subjects: Subjects,
-  opts: { cache: boolean },
+  opts: { cache: boolean; executor?: 'graphql-js' },
 ): Promise<{ system: System; child: Child<{ type: 'ready'; origin: string }> }> {
   const child = await Child.start<{ type: 'ready'; url: string; origin: string; pid: number }>(
     'gateway-child.ts',
     {
       BENCH_REMOTE_SANDBOX: JSON.stringify(sb),
       ...(opts.cache ? {} : { BENCH_NO_UPSTREAM_CACHE: '1' }),
+      // The default is graphql-jit (execution/jit.ts); rows of graphql-js show what it changes.
+      ...(opts.executor ? { EXECUTOR: opts.executor } : {}),
       // In the process environment, not only in nordgraph's config: graphql-js and others read it
       // at load time (graphql's development-mode instanceOf checks cost ~4 % of S3's CPU).
       NODE_ENV: 'production',
@@ -237,7 +239,11 @@ async function startNordgraphChild(
   );
   pinning.pin(child.pid, 1);
   const system: System = {
-    name: opts.cache ? 'nordgraph (cache on)' : 'nordgraph',
+    name: opts.executor
+      ? `nordgraph (${opts.executor} executor)`
+      : opts.cache
+        ? 'nordgraph (cache on)'
+        : 'nordgraph',
     pid: child.pid,
     origin: child.ready.origin,
     scenarios: ['S1', 'S2', 'S3'],
@@ -681,25 +687,28 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
         await sys.close();
       }
     }
-    // nordgraph as deployed (cache on): closed runs at 0 ms only; the cache answers repeats.
-    const cached = quick ? null : await startNordgraph(sb, subjects, { cache: true });
-    if (cached) {
+    /** Closed runs at 0 ms of S1 and S3 only, for variants of nordgraph beside the main rows. */
+    const closedS1S3 = async (sys: System, notes: string[]) => {
       try {
         for (const s of ['S1', 'S3'] as const) {
-          const next = (i: number) => cached.request(s, i);
-          await closed(cached.origin, next, CONNECTIONS[s], d.warmup);
-          const sampler = rssSampler(cached.pid);
-          const r = await closed(cached.origin, next, CONNECTIONS[s], d.closed);
-          rows.push(
-            row(s, cached, 0, 'closed', r, sampler.stop(), { connections: CONNECTIONS[s] }, [
-              'Upstream answers served from the cache after the first round over the subjects: not comparable with the baselines.',
-            ]),
-          );
-          log(`  ${cached.name} ${s} @0ms closed: ${r.throughputRps} req/s p99 ${r.p99Ms} ms`);
+          const next = (i: number) => sys.request(s, i);
+          await closed(sys.origin, next, CONNECTIONS[s], d.warmup);
+          const sampler = rssSampler(sys.pid);
+          const r = await closed(sys.origin, next, CONNECTIONS[s], d.closed);
+          rows.push(row(s, sys, 0, 'closed', r, sampler.stop(), { connections: CONNECTIONS[s] }, notes));
+          log(`  ${sys.name} ${s} @0ms closed: ${r.throughputRps} req/s p99 ${r.p99Ms} ms`);
         }
       } finally {
-        await cached.close();
+        await sys.close();
       }
+    };
+    if (!quick) {
+      // The same, executed by graphql-js instead of graphql-jit.
+      await closedS1S3(await startNordgraph(sb, subjects, { cache: false, executor: 'graphql-js' }), []);
+      // nordgraph as deployed (cache on): the cache answers repeats.
+      await closedS1S3(await startNordgraph(sb, subjects, { cache: true }), [
+        'Upstream answers served from the cache after the first round over the subjects: not comparable with the baselines.',
+      ]);
     }
     rows.push(await sandboxDirect(ctl, subjects, 10, d.open));
     rows.push(await profileS1(sb, ctl, subjects, quick ? 3 : 8, log));
