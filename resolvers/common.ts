@@ -1,5 +1,5 @@
 import { InputError } from '../src/errors.js';
-import { clearSubjectRefMemo, validateNationalId } from '../src/security/identifiers.js';
+import { validateNationalId } from '../src/security/identifiers.js';
 import { UpstreamError } from '../src/providers/errors.js';
 import type { Resolvers } from '../src/generated/resolvers-types.js';
 
@@ -39,10 +39,7 @@ export const commonResolvers: Resolvers = {
     forgetPerson: async (_root, { nationalId, market }, ctx) => {
       const id = validateNationalId(market ?? 'NO', nationalId);
       if (!id.ok) throw new InputError('nationalId', id.expected);
-      const evictedEntries = await ctx.cache.evictSubject(ctx.cache.ref(id.value));
-      // The in-process memo of subject references holds national ids too: drop it as well.
-      clearSubjectRefMemo();
-      return { evictedEntries };
+      return { evictedEntries: await ctx.cache.evictSubject(ctx.cache.ref(id.value)) };
     },
   },
   Subscription: {

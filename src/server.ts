@@ -9,6 +9,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useWsTransport } from './events/ws-transport.js';
+import { flatString } from './flat-strings.js';
 import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
@@ -24,6 +25,7 @@ import { limitSubscribe, wsVerifyClient } from './security/ws-rate-limit.js';
 import { metricsAuthorized } from './observability/metrics-auth.js';
 import type { Tracing } from './observability/tracing.js';
 import { auditPlugin } from './security/audit.js';
+import { clientAddress } from './security/client-address.js';
 import { jitGateway } from './execution/jit.js';
 import { isCaller, SANDBOX_DEV_API_KEY, type Authenticator, type Caller } from './security/callers.js';
 
@@ -173,7 +175,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           ...flatHeaders(ctx.extra.request),
           ...params,
         });
-        if (!isCaller(auth)) return false;
+        if (!isCaller(auth)) {
+          // A refused connection costs its client address, as a refused HTTP request does.
+          await rateLimiter?.consume(`ip:${clientAddress(ctx.extra.request, config.TRUST_PROXY)}`);
+          return false;
+        }
         wsCallers.set(ctx, { caller: auth, headers: params });
         return true;
       },
@@ -181,7 +187,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         const known = wsCallers.get(ctx);
         // onConnect ran first (graphql-ws refuses subscribe before connection_ack with 4401).
         if (!known) throw new Error('graphql-ws context before an authenticated connection');
-        return createContext({ requestId: randomUUID(), headers: known.headers, caller: known.caller });
+        // Flat: a subscription keeps its context for hours (flat-strings.ts, issue 7 S5).
+        const requestId = flatString(randomUUID());
+        return createContext({ requestId, headers: known.headers, caller: known.caller });
       },
       // Counts open subscriptions until they end, however they end.
       onOperation: (_ctx, _id, _payload, _args, result) => options.metrics?.trackSubscription(result),
@@ -239,10 +247,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const plainHeaders = flatHeaders(req);
     const auth = await options.authenticator.authenticate(plainHeaders);
-    // Failed attempts are limited per client address; authenticated requests per caller.
+    // Failed attempts are limited per client address (not per presented key: a fresh made-up key
+    // per attempt must not buy a fresh budget); authenticated requests per caller.
     const retryAfter = isCaller(auth)
       ? await rateLimiter?.consume(`caller:${auth.id}`)
-      : await rateLimiter?.check(req);
+      : await rateLimiter?.consume(`ip:${clientAddress(req, config.TRUST_PROXY)}`);
     if (retryAfter) {
       res.setHeader('retry-after', String(retryAfter));
       sendJson(res, 429, {

@@ -6,7 +6,14 @@ import WebSocket from 'ws';
 import type { Nordgraph } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createAuthenticator, isCaller, SANDBOX_DEV_API_KEY } from '../src/security/callers.js';
-import { gql, startTestGateway, TEST_HEADERS, testApiKey, type GraphQLResponse } from './helpers/gateway.js';
+import {
+  gql,
+  startGatewayOn,
+  startTestGateway,
+  TEST_HEADERS,
+  testApiKey,
+  type GraphQLResponse,
+} from './helpers/gateway.js';
 
 /**
  * Callers, scopes and purposes (issue 6 "Callers" and "Personal data"), over HTTP and graphql-ws
@@ -240,6 +247,65 @@ describe('purposes of processing (@personalData)', () => {
   });
 });
 
+describe('review findings: no way around purposes, expiry or the failed-attempt limit', () => {
+  it('needs a purpose for ajourhold entries, which hold names, birth dates and addresses', async () => {
+    const added = await gql(
+      app.url,
+      'mutation($input: AddAjourholdEntryInput!) { addAjourholdEntry(input: $input) { outcome } }',
+      {
+        input: {
+          externalId: `AUTH-${Date.now()}`,
+          firstName: 'Ola',
+          lastName: 'Nordman',
+          street: 'Storgata',
+          houseNumber: '10',
+          postalCode: '0182',
+          city: 'OSLO',
+          birthDate: '1980-05-15',
+        },
+      },
+    );
+    expect(added.body.errors).toBeUndefined();
+    const q = '{ ajourholdEntries(first: 1) { edges { node { externalId firstName } } } }';
+    const { body } = await as({ 'x-api-key': reader.key }, q);
+    expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(body.errors?.[0]?.message).toContain('AjourholdEntryEdge.node returns personal data');
+  });
+
+  it('refuses a JWT without expiry, and ignores a "*" purposes claim', async () => {
+    const noExp = await new SignJWT({ sub: 'app-1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://idp.example')
+      .setAudience('nordgraph')
+      .sign(new TextEncoder().encode(HS_SECRET));
+    expect((await raw({ authorization: `Bearer ${noExp}` })).status).toBe(401);
+
+    const star = await hs256({ sub: 'app-2', purposes: ['*'] });
+    const { body } = await as({ authorization: `Bearer ${star}`, 'x-purpose': 'marketing' }, PERSON, {
+      id: nationalId,
+    });
+    expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('limits failed attempts per client address, however many made-up keys it sends', async () => {
+    const limited = await startGatewayOn(app.sandbox!, { RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(limited.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': `ng_made_up_${i}_${'q'.repeat(40)}` },
+          body: JSON.stringify({ query: '{ service { name } }' }),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('graphql-ws connections', () => {
   function client(params: Record<string, string>): Client {
     return createClient({
@@ -261,7 +327,7 @@ describe('graphql-ws connections', () => {
     }
   });
 
-  it('applies each subscriber’s scopes and purpose to the same event: masked, clear, or FORBIDDEN', async () => {
+  it('applies each subscriber’s scopes and purpose to the same event: masked, clear, or refused', async () => {
     const persons = (await (await fetch(`${control}/persons?market=NO&limit=20`)).json()) as {
       persons: { byndleId: string | null; nationalId: string }[];
     };
@@ -288,7 +354,13 @@ describe('graphql-ws connections', () => {
                 got[name] = m as R;
                 resolve();
               },
-              error: reject,
+              // A refused subscription ends with its errors (graphql-ws `error` message).
+              error: (e: unknown) => {
+                if (Array.isArray(e)) {
+                  got[name] = { errors: e as NonNullable<R['errors']> };
+                  resolve();
+                } else reject(e instanceof Error ? e : new Error(String(e)));
+              },
               complete: () => undefined,
             },
           );
@@ -313,8 +385,12 @@ describe('graphql-ws connections', () => {
       await Promise.all(subscribed);
       expect(got.clear?.data?.personChanges.person?.nationalId).toBe(p.nationalId);
       expect(got.masked?.data?.personChanges.person?.nationalId).toBe(`${p.nationalId.slice(0, 6)}*****`);
-      expect(got.noPurpose?.data?.personChanges.person).toBeNull();
+      // Without a purpose the subscription itself is refused: its events are about persons.
+      expect(got.noPurpose?.data).toBeUndefined();
       expect(got.noPurpose?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(got.noPurpose?.errors?.[0]?.message).toContain(
+        'Subscription.personChanges returns personal data',
+      );
     } finally {
       await Promise.all(Object.values(callers).map((c) => c.dispose()));
     }

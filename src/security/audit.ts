@@ -201,6 +201,7 @@ class FileSink extends BaseSink {
 
   private pending: { text: string; done: (err?: unknown) => void }[] = [];
   private draining = false;
+  private torn = false;
 
   private async drain(): Promise<void> {
     this.draining = true;
@@ -208,13 +209,18 @@ class FileSink extends BaseSink {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
-        const buf = Buffer.from(batch.map((b) => b.text).join(''), 'utf8');
+        // After a failed or short write the file may end in half a line: start on a fresh one,
+        // so the torn line is the only one lost to a reader, not also the next record.
+        const lead = this.torn ? '\n' : '';
+        const buf = Buffer.from(lead + batch.map((b) => b.text).join(''), 'utf8');
         try {
           const fh = await this.file();
           const { bytesWritten } = await fh.write(buf);
           if (bytesWritten !== buf.length) throw new Error('short write to the audit file');
+          this.torn = false;
           for (const b of batch) b.done();
         } catch (err) {
+          this.torn = true;
           for (const b of batch) b.done(err);
         }
       }

@@ -82,7 +82,10 @@ export const apiKeysSchema = z
       ctx.addIssue({ code: 'custom', message: 'expected a JSON array of {id, sha256, scopes, purposes}' });
       return z.NEVER;
     }
-    const result = z.array(apiKeyEntry).safeParse(parsed);
+    const result = z
+      .array(apiKeyEntry)
+      .refine((entries) => new Set(entries.map((e) => e.id)).size === entries.length, 'each id once')
+      .safeParse(parsed);
     if (!result.success) {
       // Paths and expectations only: the entries hold digests, not keys, but say no more than needed.
       ctx.addIssue({
@@ -109,17 +112,20 @@ export interface Authenticator {
 
 export const isCaller = (v: Caller | AuthFailure): v is Caller => 'id' in v;
 
-function scopesOf(payload: JWTPayload): string[] {
-  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter(Boolean);
-  if (Array.isArray(payload.scp)) return payload.scp.filter((s): s is string => typeof s === 'string');
+/** Space-separated string or array of strings (OAuth `scope`, Azure AD `scp`, our `purposes`). */
+function claimList(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter(Boolean);
+  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
   return [];
 }
 
+function scopesOf(payload: JWTPayload): string[] {
+  return claimList(payload.scope ?? payload.scp);
+}
+
+/** Purposes a token may declare: well-formed names only; `*` (any purpose) is for configured keys alone. */
 function purposesOf(payload: JWTPayload): string[] {
-  const p = payload.purposes;
-  if (typeof p === 'string') return p.split(' ').filter(Boolean);
-  if (Array.isArray(p)) return p.filter((s): s is string => typeof s === 'string');
-  return [];
+  return claimList(payload.purposes).filter((p) => purposeName.safeParse(p).success);
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -152,7 +158,16 @@ export async function createAuthenticator(config: Config): Promise<Authenticator
   if (config.JWT_JWKS_URL) jwks = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
   else if (config.JWT_JWKS) jwks = createLocalJWKSet(JSON.parse(config.JWT_JWKS) as { keys: [] });
   const jwtConfigured = Boolean(hsKey ?? rsKey ?? jwks);
+  if (jwtConfigured && config.PROVIDERS_MODE === 'live') {
+    // Without both, any token of a shared identity provider (for any other application) would do.
+    if (!config.JWT_ISSUER || !config.JWT_AUDIENCE)
+      throw new Error('JWT verification in live mode needs JWT_ISSUER and JWT_AUDIENCE');
+    if (config.JWT_JWKS_URL && !config.JWT_JWKS_URL.startsWith('https://'))
+      throw new Error('JWT_JWKS_URL must be https in live mode (the keys decide who may call)');
+  }
   const verifyOptions = {
+    // A token without expiry would be valid forever.
+    requiredClaims: ['exp', 'sub'],
     ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
     clockTolerance: 30,
@@ -251,7 +266,9 @@ export function safeEqual(a: string, b: string): boolean {
  * answers (used to share one subscription execution between subscribers).
  */
 export function callerKey(caller: Caller, purpose: string | null): string {
-  return `${caller.id}|${[...caller.scopes].sort().join(',')}|${purpose ?? ''}`;
+  // Whether the purpose is allowed is part of the key: two callers of one name (a JWT `sub` with
+  // other `purposes`) must never share an answer one of them may not see.
+  return `${caller.kind}:${caller.id}|${[...caller.scopes].sort().join(',')}|${purpose ?? ''}|${purposeAllowed(caller, purpose) ? 1 : 0}`;
 }
 
 /** The purpose a caller declared, if it is one it may declare; else why not. */

@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import type { GatewayContext } from '../context.js';
-import type { CustomerModel, PersonModel } from '../domain.js';
+import type { AjourholdEntryModel, CustomerModel, PersonModel } from '../domain.js';
 import { auditSubject } from './audit.js';
 import { ANY_PURPOSE, type Caller } from './callers.js';
 import { maskNationalId, subjectRef } from './identifiers.js';
@@ -104,6 +104,11 @@ function auditFacts(
     const c = value as CustomerModel;
     return { subject: subjectRef(`connect-customer:${c.customerNumber}`, salt), provider: 'CONNECT' };
   }
+  if (typeName === 'AjourholdEntry') {
+    // Named by Byndle's id when matched (as a Person without national id is), else by our own id.
+    const e = value as AjourholdEntryModel;
+    return { subject: subjectRef(e.byndleId ?? `ajourhold:${e.externalId}`, salt), provider: 'BYNDLE' };
+  }
   if (typeName === 'PhoneReservation') {
     const r = value as { phoneNumber?: string };
     return r.phoneNumber ? { subject: subjectRef(r.phoneNumber, salt), provider: 'BYNDLE' } : null;
@@ -183,7 +188,17 @@ export function applyAccessControl(schema: GraphQLSchema): GraphQLSchema {
         audit(value, ctx, info);
         return value;
       };
-      return { ...field, resolve };
+      // A subscription marked personal streams facts about persons (changed fields, life events)
+      // in every event: its purpose is checked once, when it starts.
+      const innerSubscribe = field.subscribe;
+      const subscribe: typeof innerSubscribe =
+        innerSubscribe && markedPersonal
+          ? (source, args, ctx: GatewayContext, info) => {
+              if (!ctx.purposeAllowed) throw purposeError(coordinate, ctx.caller, ctx.purpose);
+              return innerSubscribe(source, args, ctx, info);
+            }
+          : innerSubscribe;
+      return { ...field, resolve, subscribe };
     },
   });
 }

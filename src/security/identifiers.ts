@@ -380,30 +380,18 @@ export function maskNationalId(value: string): string {
  */
 export function subjectRef(value: string, salt: string | Buffer): string {
   if (salt.length === 0) throw new Error('subjectRef needs a non-empty salt');
-  // Memoised per salt: one request computes the same reference several times (cache key, cache
-  // index, audit), and HMAC setup dominates for such short inputs. Bounded, cleared when full.
-  const saltKey = typeof salt === 'string' ? salt : salt.toString('base64');
-  let memo = SUBJECT_MEMO.get(saltKey);
-  if (!memo) {
-    memo = {
-      key: createSecretKey(typeof salt === 'string' ? Buffer.from(salt, 'utf8') : salt),
-      refs: new Map(),
-    };
-    SUBJECT_MEMO.set(saltKey, memo);
-  }
-  let ref = memo.refs.get(value);
-  if (ref === undefined) {
-    ref = createHmac('sha256', memo.key).update(value, 'utf8').digest('base64url').slice(0, 22);
-    if (memo.refs.size >= SUBJECT_MEMO_MAX) memo.refs.clear();
-    memo.refs.set(value, ref);
-  }
-  return ref;
+  // The HMAC key object is made once per salt (its setup dominates for such short inputs);
+  // references themselves are not memoised, so no national id is kept in memory for them.
+  const key = typeof salt === 'string' ? keyOf(salt) : createSecretKey(salt);
+  return createHmac('sha256', key).update(value, 'utf8').digest('base64url').slice(0, 22);
 }
 
-/** Drops every memoised reference (erasure: no national id stays in this memo after forgetPerson). */
-export function clearSubjectRefMemo(): void {
-  for (const m of SUBJECT_MEMO.values()) m.refs.clear();
+const SALT_KEYS = new Map<string, KeyObject>();
+function keyOf(salt: string): KeyObject {
+  let key = SALT_KEYS.get(salt);
+  if (!key) {
+    key = createSecretKey(Buffer.from(salt, 'utf8'));
+    SALT_KEYS.set(salt, key);
+  }
+  return key;
 }
-
-const SUBJECT_MEMO_MAX = 20_000;
-const SUBJECT_MEMO = new Map<string, { key: KeyObject; refs: Map<string, string> }>();
