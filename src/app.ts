@@ -7,7 +7,8 @@ import type { Sandbox } from './sandbox/index.js';
 import { UpstreamCache } from './cache.js';
 import { closeProviderClients, createLoaders, createProviderClients } from './providers/index.js';
 import { resilienceDeps } from './providers/resilience.js';
-import type { ContextFactory, GatewayContext } from './context.js';
+import type { ContextFactory } from './context.js';
+import { layeredContexts, type SharedContext } from './context-layers.js';
 import { Idempotency, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { createEventLog, MEMORY_LOG_WARNING } from './events/log.js';
@@ -218,14 +219,9 @@ export async function startNordgraph(
   const eventPersons = new EventPersonMemo({
     createLoaders: () => createLoaders(clients, { cache, connectUserToken: null }),
   });
-  /**
-   * Contexts are built in layers, because Apollo copies each context's own enumerable properties
-   * (Object.assign) into a fresh object per request, which would both copy every field and fire
-   * every lazy getter: process-wide values sit on one shared prototype, the lazy per-operation
-   * parts (logger, audit trail, DataLoaders) are getters on a per-operation prototype, and only
-   * a handful of plain values are the context's own.
-   */
-  const shared = {
+  // Contexts in layers (context-layers.ts): shared values on the prototype, lazy parts made on
+  // first use, a handful of own values (issue 7, S5).
+  const shared: SharedContext = {
     config,
     startedAt,
     version: VERSION,
@@ -237,31 +233,24 @@ export async function startNordgraph(
     eventPersons,
     auditSink,
   };
+  const layered = layeredContexts(shared, {
+    log: ({ requestId }) => log.child({ requestId }),
+    audit: ({ caller, purpose, requestId }) =>
+      createRequestAudit({ caller, purpose, requestId, sink: auditSink }),
+    loaders: ({ connectUserToken }) => createLoaders(clients, { cache, connectUserToken }),
+  });
   const createContext: ContextFactory = ({ requestId, headers, caller }) => {
-    const connectUserToken = headers['x-connect-user-token'] ?? null;
     const declared = headers['x-purpose']?.trim().toLowerCase() ?? '';
     // A malformed purpose counts as none declared (and is never written to the audit trail).
     const purpose = PURPOSE_SHAPE.test(declared) ? declared : null;
-    // Made on first use: a graphql-ws connection keeps its context while it lives, subscriptions
-    // never read loaders (eagerly, ~28 DataLoaders per idle subscription), and most operations
-    // never log (issue 7, S5).
-    let loaders: ReturnType<typeof createLoaders> | undefined;
-    let childLog: Logger | undefined;
-    let audit: ReturnType<typeof createRequestAudit> | undefined;
-    const lazy = Object.create(shared, {
-      log: { get: () => (childLog ??= log.child({ requestId })) },
-      audit: { get: () => (audit ??= createRequestAudit({ caller, purpose, requestId, sink: auditSink })) },
-      loaders: { get: () => (loaders ??= createLoaders(clients, { cache, connectUserToken })) },
-    }) as Pick<GatewayContext, 'log' | 'audit' | 'loaders'> & typeof shared;
-    const own: Omit<GatewayContext, keyof typeof lazy> = {
+    return layered({
       requestId,
-      connectUserToken,
+      connectUserToken: headers['x-connect-user-token'] ?? null,
       caller,
       purpose,
       purposeAllowed: purposeAllowed(caller, purpose),
       callerKey: callerKey(caller, purpose),
-    };
-    return Object.assign(Object.create(lazy) as typeof lazy, own);
+    });
   };
 
   const authenticator = await createAuthenticator(config);

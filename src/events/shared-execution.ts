@@ -10,6 +10,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import { flatString, StringInterner } from '../flat-strings.js';
+import { COUNT_OPEN, type OpenCounter, type SelfCounting } from '../observability/open-count.js';
 
 /**
  * Subscription execution shared between subscribers (issue 7, S4: webhook-to-delivery for 10,000
@@ -112,14 +114,19 @@ function perEvent(event: object): PerEvent {
   return entry;
 }
 
+/** Share keys kept by subscriptions: subscribers of one operation and caller keep one string. */
+const shareKeys = new StringInterner(1_024);
+
 function shareKey(args: ExecutionArgs): string {
   const ctx = args.contextValue as Partial<GatewayContext> | undefined;
-  return JSON.stringify([
+  const key = JSON.stringify([
     args.operationName ?? null,
     args.variableValues ?? null,
     ctx?.callerKey ?? null,
     ctx?.connectUserToken ?? null,
   ]);
+  // An end user's own token is not kept beyond its subscriptions.
+  return ctx?.connectUserToken ? flatString(key) : shareKeys.get(key);
 }
 
 /** A module-level function, not a closure per call: this runs once per event and operation. */
@@ -170,26 +177,51 @@ const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: t
  * suspended per waiting subscriber (memory per idle subscription, issue 7 S5), and each event
  * takes fewer microtask hops (S4).
  */
-class SharedResults implements AsyncGenerator<ExecutionResult> {
+class SharedResults implements AsyncGenerator<ExecutionResult>, SelfCounting {
+  /** The open-subscriptions gauge (metrics.trackSubscription), until this subscription ends. */
+  private counter: OpenCounter | null = null;
+
   constructor(
     private readonly iterator: AsyncIterator<unknown>,
     private readonly args: ExecutionArgs,
     private readonly key: string,
   ) {}
 
+  /** Counted as open from now until it ends, however it ends (open-count.ts). */
+  [COUNT_OPEN](counter: OpenCounter): void {
+    if (this.counter) return;
+    this.counter = counter;
+    counter.opened();
+  }
+  private ended(): void {
+    const counter = this.counter;
+    this.counter = null;
+    counter?.closed();
+  }
+
   next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.iterator
-      .next()
-      .then((r) =>
-        r.done
-          ? done()
-          : executeShared(this.args, this.key, r.value).then((value) => ({ value, done: false as const })),
-      );
+    return this.iterator.next().then(
+      (r) => {
+        if (!r.done)
+          return executeShared(this.args, this.key, r.value).then((value) => ({
+            value,
+            done: false as const,
+          }));
+        this.ended();
+        return done();
+      },
+      (err: unknown) => {
+        this.ended();
+        throw err;
+      },
+    );
   }
   return(): Promise<IteratorResult<ExecutionResult>> {
+    this.ended();
     return Promise.resolve(this.iterator.return?.()).then(done);
   }
   throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.ended();
     return Promise.resolve(this.iterator.return?.()).then(() => Promise.reject(err));
   }
   [Symbol.asyncIterator](): this {

@@ -48,6 +48,9 @@ export function compareCursor(a: string, b: string): number {
   return 0;
 }
 
+/** The `replay` of a live-only stream: one settled promise for all of them. */
+const REPLAYED: Promise<void> = Promise.resolve();
+
 /** Thrown into a subscriber whose live queue outgrew `maxQueue`: it should resume with `after`. */
 export class SubscriberTooSlowError extends Error {
   constructor(readonly lastCursor: string | null) {
@@ -135,7 +138,7 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
       if (this.last === null) {
         // Live only: everything tailed from now on is wanted, nothing before it.
         this.finishReplay();
-        this.replay = Promise.resolve();
+        this.replay = REPLAYED;
         return this;
       }
       const caughtUp = await this.readPage();
@@ -310,22 +313,29 @@ function normalisedNationalId(event: StoredEvent): string | null {
  * criterion must hold; within `person`, any one identifier matching is enough.
  */
 export function eventMatcher(criteria: EventCriteria, ref: (value: string) => string) {
-  const kinds = criteria.kinds?.length ? new Set(criteria.kinds) : null;
-  const providers = criteria.providers?.length ? new Set(criteria.providers) : null;
-  const fields = criteria.changedFields?.length ? new Set(criteria.changedFields) : null;
+  // Kinds, providers and fields are a few enum values each: arrays, not Sets, since a matcher
+  // lives as long as its subscription and a Set costs ~200 bytes (issue 7, S5).
+  const kinds = criteria.kinds?.length ? criteria.kinds : null;
+  const providers = criteria.providers?.length ? criteria.providers : null;
+  const fields = criteria.changedFields?.length ? criteria.changedFields : null;
   const consumers = criteria.consumerIds?.length ? new Set(criteria.consumerIds) : null;
   const person = criteria.person;
+  // Read out, so the matcher does not keep `criteria` (built by spreading, it has a hidden class
+  // of its own: ~260 bytes per subscription).
+  const { market, externalId, organizationNumber } = criteria;
   const hasPerson = Boolean(person && (person.byndleId || person.gedi || person.nationalId));
+  // Kept (with whatever it holds) only when a person criterion needs it.
+  const refOf = hasPerson ? ref : null;
   return (event: StoredEvent): boolean => {
-    if (kinds && !kinds.has(event.kind)) return false;
-    if (providers && !providers.has(event.provider)) return false;
-    if (fields && !(event.changedFields ?? []).some((f) => fields.has(f))) return false;
-    if (criteria.market && (event.market ?? event.person?.market ?? null) !== criteria.market) return false;
-    if (criteria.externalId !== undefined && event.externalId !== criteria.externalId) return false;
-    if (criteria.organizationNumber !== undefined && event.organizationNumber !== criteria.organizationNumber)
-      return false;
+    if (kinds && !kinds.includes(event.kind)) return false;
+    if (providers && !providers.includes(event.provider)) return false;
+    if (fields && !(event.changedFields ?? []).some((f) => fields.includes(f))) return false;
+    if (market && (event.market ?? event.person?.market ?? null) !== market) return false;
+    if (externalId !== undefined && event.externalId !== externalId) return false;
+    if (organizationNumber !== undefined && event.organizationNumber !== organizationNumber) return false;
     if (consumers && !(event.consumerIds ?? []).some((c) => consumers.has(c))) return false;
-    if (hasPerson && person) {
+    if (refOf && person) {
+      const ref = refOf;
       const p = event.person;
       if (!p) return false;
       const nationalId = normalisedNationalId(event);

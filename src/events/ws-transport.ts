@@ -10,6 +10,7 @@ import {
 } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { StringInterner } from '../flat-strings.js';
 
 /**
  * graphql-ws on a `ws` server: graphql-ws's own `useServer` (graphql-ws/use/ws) with the same
@@ -27,13 +28,17 @@ import type { WebSocket, WebSocketServer } from 'ws';
  * - One write per socket per turn of the event loop: the socket is corked on its first message
  *   and uncorked at the next check phase, so events delivered together leave in one writev.
  * - The upgrade request is released after connection_ack (only its headers stay in `extra`).
+ * - Subscribers sending the same query text share one copy of it (internQueries).
  * NORDGRAPH_WS_TRANSPORT=graphql-ws uses graphql-ws's own adapter instead (benchmark baseline).
  */
 
 /** What `Extra` adds here: the texts waiting to be spliced into this socket's next messages. */
 export interface TransportExtra extends Extra {
-  /** operation id → serialised `payload` of its pending `next` message. */
-  readonly spliced: Map<string, string>;
+  /**
+   * operation id → serialised `payload` of its pending `next` message. Made on the first shared
+   * result: an idle subscription's socket has none (an empty Map is ~200 bytes; issue 7, S5).
+   */
+  spliced: Map<string, string> | null;
 }
 
 export interface WsTransportOptions {
@@ -61,6 +66,16 @@ function jsonOf(result: ExecutionResult): string {
   return text;
 }
 
+/**
+ * Query texts of recent subscribe messages. graphql-ws keeps each subscribe message (and so its
+ * query text) for as long as the subscription runs; subscribers of one application send the same
+ * query, so they can all keep one string instead of a copy each (issue 7, S5).
+ */
+const queryTexts = new StringInterner(256);
+function internQueries(key: string, value: unknown): unknown {
+  return key === 'query' && typeof value === 'string' ? queryTexts.get(value) : value;
+}
+
 function wrapDispose(d: { dispose: () => void | Promise<void> }): { dispose: () => Promise<void> } {
   return { dispose: async () => d.dispose() };
 }
@@ -72,7 +87,7 @@ function shareResult(
   result: ExecutionResult,
 ): ExecutionResult | undefined {
   if (result.errors) return undefined;
-  extra.spliced.set(id, jsonOf(result));
+  (extra.spliced ??= new Map()).set(id, jsonOf(result));
   return PLACEHOLDER;
 }
 
@@ -84,8 +99,9 @@ function closeReason(isProd: boolean, err: unknown): string {
 }
 
 /** Puts a pending shared payload into graphql-ws's envelope (`{"id":…,"type":"next","payload":{}}`). */
-function splice(data: string, spliced: Map<string, string>): string {
-  if (spliced.size === 0 || !data.endsWith(PLACEHOLDER_TAIL) || !data.startsWith(ID_HEAD)) return data;
+function splice(data: string, spliced: Map<string, string> | null): string {
+  if (!spliced || spliced.size === 0 || !data.endsWith(PLACEHOLDER_TAIL) || !data.startsWith(ID_HEAD))
+    return data;
   // The id as graphql-ws wrote it: a JSON string between `{"id":` and `,"type"`.
   const encoded = data.slice(ID_HEAD.length, data.length - PLACEHOLDER_TAIL.length - 1);
   const id = encoded.includes('\\') ? (JSON.parse(encoded) as string) : encoded.slice(1, -1);
@@ -119,6 +135,89 @@ function corkForThisTurn(socket: WebSocket): void {
   }
 }
 
+interface ConnectionSettings {
+  readonly highWaterMark: number;
+  readonly isProd: boolean;
+}
+
+/**
+ * One WebSocket connection, as graphql-ws sees it twice: the socket it talks to (`protocol`,
+ * `send`, `close`, `onMessage`, called as methods) and the `extra` of its context (`socket`,
+ * `request`, `spliced`). One object with its methods on the prototype instead of two objects and
+ * a closure per method and connection, since every idle subscription keeps its connection
+ * (issue 7, S5).
+ */
+class Connection implements TransportExtra {
+  readonly protocol: string;
+  spliced: Map<string, string> | null = null;
+  /**
+   * The upgrade request is for connection_init (authentication reads its headers). Once the
+   * connection is acknowledged only its headers stay: the IncomingMessage with its stream state
+   * and raw header strings would otherwise live as long as the socket.
+   */
+  request: IncomingMessage;
+  private acknowledged = false;
+  /** A ping went out and its pong has not come back yet. */
+  private awaitingPong = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    request: IncomingMessage,
+    private readonly settings: ConnectionSettings,
+  ) {
+    this.protocol = socket.protocol;
+    this.request = request;
+  }
+
+  send(data: string): void | Promise<void> {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (!this.acknowledged && data.startsWith(ACK_HEAD)) {
+      this.acknowledged = true;
+      // Only `headers` is kept; nothing after connection_init reads the request's stream.
+      this.request = { headers: this.request.headers } as IncomingMessage;
+    }
+    const text = splice(data, this.spliced);
+    if (socket.bufferedAmount < this.settings.highWaterMark) {
+      corkForThisTurn(socket);
+      socket.send(text);
+      return;
+    }
+    return new Promise<void>((resolve, reject) =>
+      socket.send(text, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(cb: (data: string) => Promise<void>): void {
+    this.socket.on('message', (event: Buffer) => {
+      cb(String(event)).catch((err: unknown) => {
+        console.error('Internal error occurred during message handling.', err);
+        this.socket.close(CloseCode.InternalServerError, closeReason(this.settings.isProd, err));
+      });
+    });
+  }
+
+  /** Called every keep-alive interval: a socket that did not answer the last ping is dropped. */
+  heartbeat(): void {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (this.awaitingPong) {
+      socket.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    socket.ping();
+  }
+
+  ponged(): void {
+    this.awaitingPong = false;
+  }
+}
+
 export function useWsTransport<
   P extends Record<string, unknown> | undefined = Record<string, unknown> | undefined,
 >(
@@ -137,6 +236,7 @@ export function useWsTransport<
   const userOnNext = options.onNext;
   const server = makeServer<P, TransportExtra>({
     ...options,
+    jsonMessageReviver: options.jsonMessageReviver ?? internQueries,
     // The caller's hook first (it formats errors); a result it leaves alone and that has no
     // errors goes out as shared text.
     onNext: (ctx, id, payload, args, result) => {
@@ -153,70 +253,37 @@ export function useWsTransport<
     for (const client of wss.clients) client.close(CloseCode.InternalServerError, closeReason(isProd, err));
   });
 
+  // Keep-alive as graphql-ws's useServer (ping every keepAliveMs, terminate a socket whose pong
+  // has not come by the next ping), but one timer for all sockets instead of an interval, a
+  // timeout and a `once('pong')` listener per socket (issue 7, S5).
+  const live = new Set<Connection>();
+  const heartbeat =
+    keepAliveMs > 0 && Number.isFinite(keepAliveMs)
+      ? setInterval(() => {
+          for (const c of live) c.heartbeat();
+        }, keepAliveMs)
+      : null;
+  // The HTTP server keeps the process alive, not this timer.
+  heartbeat?.unref();
+  const settings: ConnectionSettings = { highWaterMark, isProd };
+
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    socket.once('error', (err) => {
+    const connection = new Connection(socket, request, settings);
+    const closed = server.opened(connection, connection);
+    if (heartbeat) {
+      live.add(connection);
+      socket.on('pong', () => connection.ponged());
+    }
+    let failed = false;
+    socket.on('error', (err) => {
+      if (failed) return;
+      failed = true;
       console.error('Internal error emitted on a WebSocket socket.', err);
       socket.close(CloseCode.InternalServerError, closeReason(isProd, err));
     });
-    // Keep-alive as graphql-ws's useServer: ping every keepAliveMs, terminate without a pong.
-    let pongWait: NodeJS.Timeout | null = null;
-    const pingInterval =
-      keepAliveMs > 0 && Number.isFinite(keepAliveMs)
-        ? setInterval(() => {
-            if (socket.readyState !== socket.OPEN) return;
-            pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
-            socket.once('pong', () => {
-              if (pongWait) clearTimeout(pongWait);
-              pongWait = null;
-            });
-            socket.ping();
-          }, keepAliveMs)
-        : null;
-    const spliced = new Map<string, string>();
-    // The upgrade request is for connection_init (authentication reads its headers). Once the
-    // connection is acknowledged only its headers stay: the IncomingMessage with its stream state
-    // and raw header strings would otherwise live as long as the socket (issue 7, S5).
-    const extra: { socket: WebSocket; request: IncomingMessage; spliced: Map<string, string> } = {
-      socket,
-      request,
-      spliced,
-    };
-    let acknowledged = false;
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) => {
-          if (socket.readyState !== socket.OPEN) return;
-          if (!acknowledged && data.startsWith(ACK_HEAD)) {
-            acknowledged = true;
-            // Only `headers` is kept; nothing after connection_init reads the request's stream.
-            extra.request = { headers: extra.request.headers } as IncomingMessage;
-          }
-          const text = splice(data, spliced);
-          if (socket.bufferedAmount < highWaterMark) {
-            corkForThisTurn(socket);
-            socket.send(text);
-            return;
-          }
-          return new Promise<void>((resolve, reject) =>
-            socket.send(text, (err) => (err ? reject(err) : resolve())),
-          );
-        },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
-          socket.on('message', (event: Buffer) => {
-            cb(String(event)).catch((err: unknown) => {
-              console.error('Internal error occurred during message handling.', err);
-              socket.close(CloseCode.InternalServerError, closeReason(isProd, err));
-            });
-          }),
-      },
-      extra,
-    );
-    socket.once('close', (code, reason) => {
-      if (pongWait) clearTimeout(pongWait);
-      if (pingInterval) clearInterval(pingInterval);
-      spliced.clear();
+    socket.on('close', (code, reason) => {
+      live.delete(connection);
+      connection.spliced = null;
       if (
         !isProd &&
         code === CloseCode.SubprotocolNotAcceptable &&
@@ -229,6 +296,8 @@ export function useWsTransport<
 
   return {
     dispose: async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      live.clear();
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ProviderHttpOptions } from '../providers/http.js';
 import type { IntakeCounters } from '../events/intake.js';
 import { noteOperation } from './http-log.js';
+import { COUNT_OPEN, isSelfCounting, type OpenCounter } from './open-count.js';
 
 /**
  * Prometheus metrics for one gateway instance (its own registry, so two gateways in one process,
@@ -107,6 +108,11 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     help: 'GraphQL subscriptions currently running over graphql-ws.',
     registers: [registry],
   });
+  // Handed to self-counting subscription iterators (open-count.ts): one object per gateway.
+  const subscriptionCounter: OpenCounter = {
+    opened: () => subscriptions.inc(),
+    closed: () => subscriptions.dec(),
+  };
 
   const auditWrites = new Counter({
     name: `${prefix}audit_writes_total`,
@@ -248,6 +254,11 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     trackSubscription<T>(result: T): T {
       const it = result as unknown as AsyncIterableIterator<unknown> | null;
       if (!it || typeof it !== 'object' || typeof it[Symbol.asyncIterator] !== 'function') return result;
+      // No wrapper (and nothing per subscription) for iterators that count themselves.
+      if (isSelfCounting(it)) {
+        it[COUNT_OPEN](subscriptionCounter);
+        return result;
+      }
       subscriptions.inc();
       let open = true;
       const end = () => {

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { SANDBOX_BYNDLE_WEBHOOK } from '../../src/app.js';
 import { SANDBOX_DEV_API_KEY } from '../../src/security/callers.js';
+import { bundleChild } from './bundle.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
 
 /**
@@ -25,7 +26,9 @@ import type { ScenarioOptions, ScenarioRow } from './types.js';
  *   env: WS_SUBSCRIBERS (S4, default 10000), WS_IDLE (S5, default 5000), WS_WEBHOOKS (burst size,
  *        default 20), WS_REDIS_SUBSCRIBERS (default 2000; 0 skips the Redis row), REDIS_URL
  *        (default redis://127.0.0.1:6379), WS_SYSTEMS (comma list of nordgraph,bare; default both),
- *        GATEWAY_CPU_PROF=<dir> (CPU profile of the nordgraph process)
+ *        GATEWAY_CPU_PROF=<dir> (CPU profile of the nordgraph process), GATEWAY_HEAP_SNAPSHOTS=<dir>
+ *        (heap snapshots at baseline and at S5 idle; their RSS figures are then not valid),
+ *        WS_RUNTIME=tsx (servers run under tsx instead of as an esbuild bundle, see bundle.ts)
  * Run directly, it writes test/bench/results/ws.json and prints a markdown table.
  */
 
@@ -115,14 +118,16 @@ class ServerChild {
   static async start(script: string, env: Record<string, string>, cpuProfile: boolean): Promise<ServerChild> {
     const profDir = process.env.GATEWAY_CPU_PROF;
     const heapDir = process.env.GATEWAY_HEAP_SNAPSHOTS;
-    const child = fork(`${HERE}${script}`, [], {
+    // As deployed (an esbuild bundle, bundle.ts) unless WS_RUNTIME=tsx.
+    const tsx = process.env.WS_RUNTIME === 'tsx';
+    const bundled = tsx ? null : await bundleChild(ROOT, `${HERE}${script}`);
+    const child = fork(bundled?.path ?? `${HERE}${script}`, [], {
       cwd: ROOT,
       execArgv: [
         // WS_NODE_FLAGS: extra V8/Node flags for both servers (e.g. --max-semi-space-size=32).
         ...(process.env.WS_NODE_FLAGS ?? '').split(' ').filter(Boolean),
         '--expose-gc',
-        '--import',
-        'tsx',
+        ...(tsx ? ['--import', 'tsx'] : []),
         ...(cpuProfile && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
         // SIGUSR2 writes a heap snapshot there (taken at baseline and at S5 idle; diff them).
         ...(cpuProfile && heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []),
@@ -130,6 +135,7 @@ class ServerChild {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ...env },
     });
+    child.once('exit', () => bundled?.dispose());
     const ready = await new Promise<Ready>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
       child.once('exit', (code) => reject(new Error(`${script} exited during start (code ${code})`)));
