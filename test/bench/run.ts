@@ -134,6 +134,32 @@ for (const s of ['S2', 'S3']) {
   });
 }
 
+{
+  const ng = rows.find((r) => r.scenario === 'S4' && r.system === 'nordgraph');
+  const v = ng?.extra?.p99VsBareWs;
+  const all = ng?.extra?.missing === 0 && ng?.extra?.duplicates === 0;
+  ratios.push({
+    name: 'S4 webhook-to-delivery p99, nordgraph / bare ws (10,000 subscribers), every event delivered once',
+    value: typeof v === 'number' ? v : null,
+    target: '≤ 1.5, none missing',
+    met: typeof v === 'number' ? v <= 1.5 && all : null,
+    detail: ng
+      ? `delivered ${ng.extra?.delivered}/${ng.extra?.expected}, duplicates ${ng.extra?.duplicates}`
+      : undefined,
+  });
+  const idle = rows.find((r) => r.scenario === 'S5' && r.system === 'nordgraph')?.extra
+    ?.rssPerIdleSubscriptionKb;
+  const bare = rows.find((r) => r.scenario === 'S5' && r.system === 'bare ws')?.extra
+    ?.rssPerIdleSubscriptionKb;
+  ratios.push({
+    name: 'S5 RSS per idle subscription (KB)',
+    value: typeof idle === 'number' ? idle : null,
+    target: '≤ 8',
+    met: typeof idle === 'number' ? idle <= 8 : null,
+    detail: typeof bare === 'number' ? `bare ws ${bare} KB in the same run` : undefined,
+  });
+}
+
 // ------------------------------------------------------------------------------ output
 
 const machine = {
