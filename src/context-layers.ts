@@ -36,6 +36,16 @@ const callerKeys = new StringInterner(1_024);
 type Slots = { [K in LazyKey]: GatewayContext[K] | undefined };
 type WithSlots = OwnContext & { [SLOTS]: Slots };
 
+/**
+ * The audit trail of a context if the operation made one (it read personal data), without
+ * making one: flushing after every subscription event must not give each subscriber an audit
+ * object it never needed.
+ */
+export function auditIfMade(ctx: unknown): GatewayContext['audit'] | undefined {
+  if (typeof ctx !== 'object' || ctx === null) return undefined;
+  return (ctx as Partial<WithSlots>)[SLOTS]?.audit;
+}
+
 /** Returns the per-operation factory: `own` values in, a full GatewayContext out. */
 export function layeredContexts(
   shared: SharedContext,

@@ -25,6 +25,7 @@ import { limitSubscribe, wsVerifyClient } from './security/ws-rate-limit.js';
 import { metricsAuthorized } from './observability/metrics-auth.js';
 import type { Tracing } from './observability/tracing.js';
 import { auditPlugin } from './security/audit.js';
+import { auditIfMade } from './context-layers.js';
 import { clientAddress } from './security/client-address.js';
 import { jitGateway } from './execution/jit.js';
 import { isCaller, SANDBOX_DEV_API_KEY, type Authenticator, type Caller } from './security/callers.js';
@@ -197,7 +198,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       // Audit: what this event's execution read is written now (a shared execution's reads land
       // on the context that ran it, once per event and caller key; the others have none).
       onNext: (_ctx, _id, _payload, args, result) => {
-        void (args.contextValue as GatewayContext).audit.flush();
+        void auditIfMade(args.contextValue)?.flush();
         return result.errors
           ? { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e)) }
           : undefined;

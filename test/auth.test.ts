@@ -391,6 +391,30 @@ describe('graphql-ws connections', () => {
       expect(got.noPurpose?.errors?.[0]?.message).toContain(
         'Subscription.personChanges returns personal data',
       );
+      // Both deliveries of the person are in the audit trail, each under its own caller and purpose.
+      type Trail = {
+        auditTrail: { edges: { node: { callerId: string; purpose: string; field: string } }[] };
+      };
+      const trail = async () =>
+        (
+          await gql<Trail>(
+            app.url,
+            'query($id: String!) { auditTrail(nationalId: $id, first: 500) { edges { node { callerId purpose field } } } }',
+            { id: p.nationalId },
+          )
+        ).body.data?.auditTrail.edges.map((e) => e.node) ?? [];
+      const ofEvent = async () => (await trail()).filter((r) => r.field === 'PersonChangeEvent.person');
+      let records = await ofEvent();
+      for (let i = 0; i < 50 && records.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        records = await ofEvent();
+      }
+      expect(records).toEqual(
+        expect.arrayContaining([
+          { callerId: 'sandbox-dev', purpose: 'testing', field: 'PersonChangeEvent.person' },
+          { callerId: 'reader', purpose: 'customer-service', field: 'PersonChangeEvent.person' },
+        ]),
+      );
     } finally {
       await Promise.all(Object.values(callers).map((c) => c.dispose()));
     }

@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import { auditIfMade } from '../context-layers.js';
 import { flatString, StringInterner } from '../flat-strings.js';
 import { COUNT_OPEN, type OpenCounter, type SelfCounting } from '../observability/open-count.js';
 
@@ -135,7 +136,12 @@ function executeOnce(args: ExecutionArgs, event: unknown): Promise<ExecutionResu
   // Subscriptions have no @defer/@stream here, so execute gives a result (or its promise).
   return Promise.resolve(
     execute({ ...args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>,
-  );
+  ).then((result) => {
+    // What this execution read is audited now, before any subscriber sees it: the executing
+    // subscriber may complete before its own `next` goes out, while the others still get it.
+    void auditIfMade(args.contextValue)?.flush();
+    return result;
+  });
 }
 
 function executeShared(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
