@@ -97,6 +97,10 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     buckets: SECONDS_BUCKETS,
     registers: [registry],
   });
+  const upstreamChildren = new Map<
+    string,
+    { count: { inc(): void }; seconds: { observe(value: number): void } }
+  >();
   const cache = new Counter({
     name: `${prefix}cache_lookups_total`,
     help: 'Upstream answer cache lookups by kind and result (hit or miss).',
@@ -239,14 +243,27 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       };
     },
     onUpstreamCall(call) {
-      const endpoint = endpointLabel(call.endpoint);
-      upstream.inc({
-        provider: call.provider,
-        endpoint,
-        method: call.method,
-        status: call.status === null ? 'none' : String(call.status),
-      });
-      upstreamSeconds.observe({ provider: call.provider, endpoint }, call.ms / 1000);
+      // Label children bound once per (provider, endpoint, method, status): the labels are
+      // validated and built on the first call only (every upstream call passes here).
+      const id = `${call.provider} ${call.method} ${call.endpoint} ${call.status ?? 'none'}`;
+      let bound = upstreamChildren.get(id);
+      if (!bound) {
+        const endpoint = endpointLabel(call.endpoint);
+        bound = {
+          count: upstream.labels({
+            provider: call.provider,
+            endpoint,
+            method: call.method,
+            status: call.status === null ? 'none' : String(call.status),
+          }),
+          seconds: upstreamSeconds.labels({ provider: call.provider, endpoint }),
+        };
+        // Bounded: endpoints are route patterns and statuses a few dozen; past the cap (a bug
+        // elsewhere) calls are still counted, just without a cached child.
+        if (upstreamChildren.size < 5_000) upstreamChildren.set(id, bound);
+      }
+      bound.count.inc();
+      bound.seconds.observe(call.ms / 1000);
     },
     onCacheLookup(kind, hit) {
       cache.inc({ kind: DIGIT_RUN.test(kind) ? 'other' : kind, result: hit ? 'hit' : 'miss' });

@@ -721,3 +721,5 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
 }
 
 export { OPEN_RATE, CONNECTIONS, QUERIES };
+/** For focused drivers (test/bench/cpu-per-request.ts). */
+export { SandboxControl, prepareSubjects, startNordgraphChild, startAggregator };

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { closed } from './load.js';
+import { Child, pinning, round } from './procs.js';
+import type { RemoteSandbox } from './sandbox-child.js';
+import { SandboxControl, prepareSubjects, startAggregator, startNordgraphChild } from './http.js';
+
+/**
+ * Focused driver for issue 7's per-request CPU: S1 and S3 closed-model runs at 0 ms upstream
+ * against nordgraph (cache off) and the hand-written aggregator, each pinned alone on CPU 1, and
+ * the server process's own CPU time per request (utime + stime from /proc, so the load generator
+ * and the sandbox stay out of it). Throughput alone is noisy on a shared 2-core machine; CPU per
+ * request is what the optimisations change.
+ *   [PROFILE=/tmp/dir] npx tsx test/bench/cpu-per-request.ts [seconds=8] [only=nordgraph,aggregator]
+ */
+const seconds = Number(process.argv[2] ?? 8);
+const only = (process.argv[3] ?? 'nordgraph,aggregator').split(',');
+const CONNECTIONS = { S1: 16, S3: 2 } as const;
+
+function cpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+pinning.pin(process.pid, 0);
+const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
+pinning.pin(sandbox.pid, 0);
+const sb = sandbox.ready.sandbox;
+const ctl = new SandboxControl(sb);
+try {
+  const subjects = await prepareSubjects(ctl, true);
+  await ctl.latency(0);
+  for (const name of only) {
+    const started = name === 'aggregator' ? null : await startNordgraphChild(sb, subjects, { cache: false });
+    const sys = started ? started.system : await startAggregator(sb, subjects);
+    try {
+      for (const s of ['S1', 'S3'] as const) {
+        const next = (i: number) => sys.request(s, i);
+        await closed(sys.origin, next, CONNECTIONS[s], 2);
+        // PROFILE=/tmp/dir: a V8 CPU profile of nordgraph's measured phase per scenario.
+        const profile =
+          started && process.env.PROFILE ? `${process.env.PROFILE}/nordgraph-${s}.cpuprofile` : null;
+        if (profile) await started!.child.ask('profile-start');
+        const c0 = cpuMs(sys.pid);
+        const r = await closed(sys.origin, next, CONNECTIONS[s], s === 'S3' ? seconds * 1.5 : seconds);
+        const used = cpuMs(sys.pid) - c0;
+        if (profile) await started!.child.ask('profile-stop', { path: profile });
+        console.log(
+          `${sys.name.padEnd(26)} ${s}: ${r.throughputRps} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}, CPU ${round(used / r.requests, 3)} ms/request (${r.requests} requests)`,
+        );
+      }
+    } finally {
+      await sys.close();
+    }
+  }
+} finally {
+  await sandbox.close();
+}
