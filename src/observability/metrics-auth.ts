@@ -1,20 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { secretsEqual } from '../security/callers.js';
 
 /**
  * /metrics protection: with METRICS_TOKEN set, a scrape must send `authorization: Bearer <token>`.
- * Both sides are hashed to a fixed length before a constant-time compare, so neither the
- * comparison time nor an early length mismatch tells a caller how much of its guess was right.
+ * Compared in constant time (secretsEqual).
  */
 export function metricsAuthorized(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
   const header = req.headers.authorization;
   const m = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
   if (!m) return false;
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(m[1]!), digest(token));
+  return secretsEqual(m[1]!, token);
 }
 
 export const METRICS_OPEN_WARNING =

@@ -254,11 +254,14 @@ export async function createAuthenticator(config: Config): Promise<Authenticator
   };
 }
 
-/** Constant-time string comparison (equal length first; the length of a secret is not hidden). */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/**
+ * Constant-time comparison of a presented secret with the expected one (webhook credentials, the
+ * metrics token). Both are hashed to a fixed length first, so neither the time taken nor an early
+ * length mismatch tells a caller how much of its guess was right, or how long the secret is.
+ */
+export function secretsEqual(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '../../security/callers.js';
 import { z } from 'zod';
 import type { ChangedPersonField, DomainEventInput } from '../../events/types.js';
 
@@ -56,13 +56,7 @@ export interface BasicCredentials {
   password: string;
 }
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/**
- * Constant-time check of `Authorization: Basic ...` against the expected credentials. Both
- * sides are hashed first so timingSafeEqual compares equal-length buffers and the time taken
- * says nothing about the length of either secret.
- */
+/** Constant-time check of `Authorization: Basic ...` against the expected credentials (secretsEqual). */
 export function verifyByndleAuthorization(
   header: string | undefined,
   expected: BasicCredentials | null,
@@ -73,8 +67,8 @@ export function verifyByndleAuthorization(
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return false;
-  const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), digest(expected.username));
-  const passOk = timingSafeEqual(digest(decoded.slice(colon + 1)), digest(expected.password));
+  const userOk = secretsEqual(decoded.slice(0, colon), expected.username);
+  const passOk = secretsEqual(decoded.slice(colon + 1), expected.password);
   return userOk && passOk;
 }
 
