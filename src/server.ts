@@ -121,7 +121,10 @@ function paramsAsHeaders(
  */
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const { config, log, schema, createContext } = options;
-  const server = createServer();
+  // Idle keep-alive connections stay open longer than clients and proxies keep theirs (Node's 5 s
+  // default closes them while a client may be reusing one: the client sees ECONNRESET). The
+  // headers timeout must stay above it, as Node requires.
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
   // Request limits (security/limits.ts): one rule list for HTTP and WebSocket alike.
   const limits = requestLimits(config);
   const rules = limitRules(limits);
