@@ -1,8 +1,13 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { ProviderName } from '../config.js';
 import { UpstreamError, codeForStatus, parseRetryAfter } from './errors.js';
-import { ProviderResilience, type BreakerState, type ResilienceOptions } from './resilience.js';
+import {
+  ProviderResilience,
+  type BreakerState,
+  type Deadline,
+  type ResilienceOptions,
+} from './resilience.js';
 import type { TokenCache } from './tokens.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -55,6 +60,13 @@ export interface ProviderHttpOptions {
   }) => void;
 }
 
+/** The error a passed deadline cancels an exchange with (named like an aborted fetch). */
+function deadlinePassed(): Error {
+  const err = new Error("the call's deadline passed");
+  err.name = 'AbortError';
+  return err;
+}
+
 /** Whole-call deadline when the provider's options give none. */
 const DEFAULT_TIMEOUT_MS = 3_000;
 /** Keep-alive connections per provider. */
@@ -94,16 +106,16 @@ export class ProviderHttp {
     req: UpstreamRequest<S>,
   ): Promise<{ body: z.infer<S> | null; meta: UpstreamResponseMeta }> {
     const safe = req.method === 'GET' || req.idempotent === true;
-    const res = await this.resilience.execute(safe, req.endpoint, async (signal) => {
+    const res = await this.resilience.execute(safe, req.endpoint, async (deadline) => {
       const tokens = req.bearer ? undefined : this.options.tokens;
-      let token = req.bearer ?? (tokens ? await tokens.get() : undefined);
-      let answer = await this.send(req, token, signal);
+      let token = req.bearer ?? (tokens ? (tokens.cached() ?? (await tokens.get())) : undefined);
+      let answer = await this.send(req, token, deadline);
       if (answer.status === 401 && tokens && token) {
         // The provider may have revoked or expired the token early: refresh once, retry once.
         // A 401 proves the request was refused, so even a write may be sent again.
         tokens.invalidate(token);
         token = await tokens.get();
-        answer = await this.send(req, token, signal);
+        answer = await this.send(req, token, deadline);
       }
       // Thrown inside the policies so the retry and the breaker see upstream failures.
       if (!req.emptyOn?.includes(answer.status) && (answer.status < 200 || answer.status >= 300)) {
@@ -153,49 +165,83 @@ export class ProviderHttp {
     return { body: parsed.data, meta };
   }
 
-  private async send(
+  /**
+   * One HTTP exchange through undici's dispatcher API: the body is gathered as Buffer chunks and
+   * decoded once, without the Readable stream, AbortSignal listener and body mixin that
+   * `pool.request()` sets up per call (measurable at 301 calls per S3 query). The deadline
+   * cancels the exchange through the controller undici hands over.
+   */
+  private send(
     req: UpstreamRequest<z.ZodType>,
     token: string | undefined,
-    signal: AbortSignal,
+    deadline: Deadline,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
     const started = performance.now();
     let path = this.basePath + req.path;
     if (req.query) {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(req.query)) if (v !== undefined && v !== null) qs.set(k, String(v));
-      const s = qs.toString();
-      if (s) path += `?${s}`;
+      let qs = '';
+      for (const k in req.query) {
+        const v = req.query[k];
+        if (v !== undefined && v !== null)
+          qs += `${qs ? '&' : '?'}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+      }
+      path += qs;
     }
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    const headers: Record<string, string> = req.headers
+      ? { accept: 'application/json', ...req.headers }
+      : { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    let status: number | null = null;
-    try {
-      const res = await this.pool.request({
-        method: req.method,
-        path,
-        headers,
-        body,
-        signal,
-      });
-      status = res.statusCode;
-      const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, text };
-    } catch (err) {
-      throw this.transportFailure(req, err);
-    } finally {
-      this.options.onCall?.({
-        provider: this.provider,
-        endpoint: req.endpoint,
-        method: req.method,
-        status,
-        ms: performance.now() - started,
-      });
-    }
+    return new Promise((resolve, reject) => {
+      let status: number | null = null;
+      let responseHeaders: Record<string, string | string[] | undefined> = {};
+      const chunks: Buffer[] = [];
+      const finish = (err: Error | null) => {
+        deadline.onAbort(null);
+        this.options.onCall?.({
+          provider: this.provider,
+          endpoint: req.endpoint,
+          method: req.method,
+          status,
+          ms: performance.now() - started,
+        });
+        if (err) {
+          reject(this.transportFailure(req, err));
+        } else {
+          const text =
+            chunks.length === 0
+              ? ''
+              : chunks.length === 1
+                ? chunks[0]!.toString('utf8')
+                : Buffer.concat(chunks).toString('utf8');
+          resolve({ status: status!, headers: responseHeaders, text });
+        }
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          if (deadline.aborted) controller.abort(deadlinePassed());
+          else deadline.onAbort(() => controller.abort(deadlinePassed()));
+        },
+        onResponseStart(_controller, statusCode, h) {
+          status = statusCode;
+          responseHeaders = h;
+        },
+        onResponseData(_controller, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          finish(null);
+        },
+        onResponseError(_controller, err) {
+          finish(err);
+        },
+      };
+      this.pool.dispatch({ method: req.method, path, headers, body }, handler);
+    });
   }
 
   private transportFailure(req: UpstreamRequest<z.ZodType>, err: unknown): UpstreamError {

@@ -1,36 +1,26 @@
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  TaskCancelledError,
-  bulkhead,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  wrap,
-  type IBackoff,
-  type IBackoffFactory,
-  type IDefaultPolicyContext,
-  type IPolicy,
-  type IRetryBackoffContext,
-} from 'cockatiel';
 import pThrottle from 'p-throttle';
 import type { BaseConfig, ProviderName } from '../config.js';
 import { UpstreamError } from './errors.js';
 
 /**
- * Upstream resilience, one set of policies per provider (cockatiel, plus p-throttle for the
- * partner's calls-per-second limit). The chain, outermost first:
+ * Upstream resilience, one set per provider (p-throttle for the partner's calls-per-second limit).
+ * The chain, outermost first:
  *
  *   deadline (timeoutMs for the whole call, queueing and retries included)
  *   -> bulkhead (maxConcurrent in flight, maxQueue waiting; beyond that fail fast)
- *   -> circuit breaker (counts failed calls, fails fast while open, probes after the cool-down)
- *   -> retry (safe calls only: GET, or a request marked `idempotent`)
+ *   -> circuit breaker (consecutive outages open it; fails fast while open; one probe after the
+ *      cool-down, which closes it on an answer and opens it again on another outage)
+ *   -> retry (safe calls only: GET, or a request marked `idempotent`; Retry-After honoured)
  *   -> rate limiter (only where configured: Connect)
  *   -> one attempt
+ *
+ * Written out rather than composed from cockatiel's policies (which this module used until
+ * issue 7): the same chain and semantics cost one small Deadline object, one timer and two
+ * promises per call, where the composed policies cost an event emitter per policy, result objects and
+ * listeners, about 9% of the gateway's CPU in benchmark S3 (301 upstream calls per query).
+ * test/providers/resilience.test.ts drives every branch against the sandbox over HTTP.
  */
+
 export interface ResilienceOptions {
   /** Retries after the first attempt, for safe calls. */
   retries?: number;
@@ -78,176 +68,220 @@ function isOutage(err: unknown): err is UpstreamError {
   );
 }
 
-/** Backoff that follows Retry-After when the provider gave one, else exponential with jitter. */
-function retryAfterBackoff(exp: IBackoffFactory<unknown>): IBackoffFactory<IRetryBackoffContext<unknown>> {
-  return {
-    next(context): IBackoff<IRetryBackoffContext<unknown>> {
-      const step = exp.next(context);
-      const err = 'error' in context.result ? context.result.error : undefined;
-      const advised = err instanceof UpstreamError ? err.retryAfterMs : null;
-      const duration =
-        advised !== null ? advised + Math.floor(Math.random() * RETRY_AFTER_JITTER_MS) : step.duration;
-      return { duration, ...retryAfterBackoff(step) };
-    },
-  };
+/** Why a call was refused before (or instead of) reaching the provider; translated in execute(). */
+class Refused extends Error {
+  constructor(readonly reason: 'deadline' | 'circuit-open' | 'bulkhead-full') {
+    super(reason);
+  }
 }
-
-type Run = <T>(signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /**
- * The whole-call deadline: rejects with TaskCancelledError after `ms` and aborts the signal given
- * to `fn` (which cancels the undici request), whether `fn` honours the signal or not. Same
- * behaviour as cockatiel's aggressive timeout without abortOnReturn, at about a third of its cost
- * per call (cockatiel derives a second AbortController, an event emitter and a listener per call:
- * ~12 of the ~22 µs the four policies took per upstream call, the largest policy cost in S3).
+ * The whole call's deadline as its attempts see it: `aborted` once it has passed, and one cancel
+ * hook for what is in flight (an undici request, a retry's wait; one at a time, since attempts
+ * run one after another). Plays the part of an AbortSignal without the EventTarget, listener
+ * bookkeeping and abort event that an AbortController costs on every upstream call.
  */
-function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      controller.abort();
-      reject(new TaskCancelledError(`Operation timed out after ${ms}ms`));
-    }, ms);
-    fn(controller.signal).then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        // Passed on unchanged (translate() and the callers match on the very error thrown).
-        reject(err as Error);
-      },
-    );
-  });
+export class Deadline {
+  aborted = false;
+  private cancel: (() => void) | null = null;
+
+  /** Sets (or with null, clears) what to cancel when the deadline passes. */
+  onAbort(cancel: (() => void) | null): void {
+    this.cancel = cancel;
+  }
+
+  /** @internal Called by the deadline's timer. */
+  abort(): void {
+    this.aborted = true;
+    const cancel = this.cancel;
+    this.cancel = null;
+    cancel?.();
+  }
 }
 
+/** Waits `ms`, or less if the deadline passes first. */
+function wait(ms: number, deadline: Deadline): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    deadline.onAbort(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  }).then(() => deadline.onAbort(null));
+}
+
+type Run = <T>(deadline: Deadline, fn: (deadline: Deadline) => Promise<T>) => Promise<T>;
+
 export class ProviderResilience {
-  private readonly breaker;
-  private readonly safe: IPolicy<IDefaultPolicyContext, unknown>;
-  private readonly unsafe: IPolicy<IDefaultPolicyContext, unknown>;
-  private readonly bulkheadPolicy;
-  private readonly limited: Run;
+  private readonly o: Required<Omit<ResilienceOptions, 'rateLimit'>>;
+  private readonly limited: Run | null;
+  // Circuit breaker.
+  private breaker: BreakerState = 'closed';
+  private consecutiveOutages = 0;
+  private openedAt = 0;
+  // Bulkhead: calls holding a slot, and the waiters a finishing call hands its slot to (FIFO).
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly provider: ProviderName,
     private readonly timeoutMs: number,
     options: ResilienceOptions = {},
   ) {
-    const o = { ...RESILIENCE_DEFAULTS, ...options };
-    // The deadline is withDeadline() around these policies (see execute): a finished call's signal
-    // is never aborted (that built a DOMException per call, ~4 % of CPU in the S1 profile).
-    this.bulkheadPolicy = bulkhead(o.maxConcurrent, o.maxQueue);
-    this.breaker = circuitBreaker(handleWhen(isOutage), {
-      halfOpenAfter: o.breakerCooldownMs,
-      breaker: new ConsecutiveBreaker(o.breakerThreshold),
-    });
-    const retryable = (err: Error) =>
-      err instanceof UpstreamError &&
-      (err.code === 'UPSTREAM_UNAVAILABLE' ||
-        // A 504/408 answered by the provider; our own deadline is never retried (no time left).
-        (err.code === 'UPSTREAM_TIMEOUT' && err.status !== null) ||
-        (err.code === 'UPSTREAM_RATE_LIMITED' && (err.retryAfterMs ?? 0) <= o.maxRetryAfterMs));
-    const retryPolicy = retry(handleWhen(retryable), {
-      maxAttempts: o.retries,
-      backoff: retryAfterBackoff(
-        new ExponentialBackoff({ initialDelay: o.retryInitialDelayMs, maxDelay: o.retryMaxDelayMs }),
-      ),
-    });
-    // The breaker sits outside the retry: it counts failed calls, not attempts, and an open
-    // circuit is not retried.
-    this.safe = wrap(this.bulkheadPolicy, this.breaker, retryPolicy);
-    this.unsafe = wrap(this.bulkheadPolicy, this.breaker);
-
-    if (o.rateLimit) {
-      // strict: at most `limit` calls in ANY interval (a sliding window), not per fixed window,
-      // since the partner's window opens at our first call, not on a boundary we can see.
-      const throttle = pThrottle({
-        limit: o.rateLimit.limit,
-        interval: o.rateLimit.intervalMs,
-        strict: true,
-      });
+    const { rateLimit, ...rest } = options;
+    this.o = { ...RESILIENCE_DEFAULTS, ...rest };
+    if (rateLimit) {
+      const throttle = pThrottle({ limit: rateLimit.limit, interval: rateLimit.intervalMs, strict: true });
       const gate = throttle(() => undefined);
-      this.limited = async (signal, fn) => {
+      this.limited = async (deadline, fn) => {
         await gate();
-        // The deadline may have passed while queued: then the slot is spent, but no call is made.
-        if (signal.aborted) throw new TaskCancelledError();
-        return fn(signal);
+        if (deadline.aborted) throw new Refused('deadline');
+        return fn(deadline);
       };
     } else {
-      this.limited = (signal, fn) => fn(signal);
+      this.limited = null;
     }
   }
 
   /**
-   * Runs one upstream call under the provider's policies. `safe` calls (reads) are retried;
-   * others are attempted exactly once. Policy failures come out as UpstreamError.
+   * Runs `attempt` (once, or with retries when `safe`) under the chain above. Failures arrive as
+   * UpstreamError: the attempt's own, or UPSTREAM_TIMEOUT (deadline), UPSTREAM_CIRCUIT_OPEN,
+   * UPSTREAM_UNAVAILABLE (bulkhead full). When the deadline passes, the attempt in flight is
+   * cancelled through its Deadline hook and the call rejects at once, whether the attempt honours
+   * the cancellation or not.
    */
-  async execute<T>(
-    safe: boolean,
-    endpoint: string,
-    attempt: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    const policy = safe ? this.safe : this.unsafe;
+  execute<T>(safe: boolean, endpoint: string, attempt: (deadline: Deadline) => Promise<T>): Promise<T> {
+    const deadline = new Deadline();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        deadline.abort();
+        reject(this.translate(new Refused('deadline'), endpoint));
+      }, this.timeoutMs);
+      this.run(safe, deadline, attempt).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(this.translate(err, endpoint));
+        },
+      );
+    });
+  }
+
+  /** Bulkhead, breaker and retries in one async function (each extra async layer costs a promise per call). */
+  private async run<T>(safe: boolean, deadline: Deadline, attempt: (d: Deadline) => Promise<T>): Promise<T> {
+    // Bulkhead.
+    if (this.active < this.o.maxConcurrent) {
+      this.active++;
+    } else if (this.waiting.length < this.o.maxQueue) {
+      // The finishing call hands this one its slot: `active` already counts it when the wait ends.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      throw new Refused('bulkhead-full');
+    }
     try {
-      return (await withDeadline(this.timeoutMs, (deadline) =>
-        policy.execute(({ signal }) => this.limited(signal, attempt), deadline),
-      )) as T;
-    } catch (err) {
-      throw this.translate(err, endpoint);
+      if (deadline.aborted) throw new Refused('deadline');
+      // Circuit breaker: fail fast while open; the first call after the cool-down is the probe.
+      let probe = false;
+      if (this.breaker !== 'closed') {
+        if (this.breaker === 'half-open' || Date.now() - this.openedAt < this.o.breakerCooldownMs) {
+          throw new Refused('circuit-open');
+        }
+        this.breaker = 'half-open';
+        probe = true;
+      }
+      try {
+        // Retries (safe calls only), exponential with decorrelated jitter unless the provider
+        // said when to come back.
+        let backoff = this.o.retryInitialDelayMs;
+        for (let retry = 0; ; retry++) {
+          try {
+            const value = await (this.limited ? this.limited(deadline, attempt) : attempt(deadline));
+            this.consecutiveOutages = 0;
+            if (probe) this.breaker = 'closed';
+            return value;
+          } catch (err) {
+            if (!safe || retry >= this.o.retries || deadline.aborted || !this.retryable(err)) throw err;
+            const first = this.o.retryInitialDelayMs;
+            backoff = Math.min(this.o.retryMaxDelayMs, first + Math.random() * (backoff * 3 - first));
+            await wait(
+              err.retryAfterMs !== null
+                ? err.retryAfterMs + Math.floor(Math.random() * RETRY_AFTER_JITTER_MS)
+                : backoff,
+              deadline,
+            );
+            if (deadline.aborted) throw err;
+          }
+        }
+      } catch (err) {
+        if (isOutage(err)) {
+          if (probe || ++this.consecutiveOutages >= this.o.breakerThreshold) {
+            this.breaker = 'open';
+            this.openedAt = Date.now();
+            this.consecutiveOutages = 0;
+          }
+        } else if (probe) {
+          // The provider answered (a 4xx, say): it is up again.
+          this.breaker = 'closed';
+        }
+        throw err;
+      }
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 
-  /** The breaker's state, for metrics and readiness. */
+  private retryable(err: unknown): err is UpstreamError {
+    return (
+      err instanceof UpstreamError &&
+      (err.code === 'UPSTREAM_UNAVAILABLE' ||
+        (err.code === 'UPSTREAM_TIMEOUT' && err.status !== null) ||
+        (err.code === 'UPSTREAM_RATE_LIMITED' && (err.retryAfterMs ?? 0) <= this.o.maxRetryAfterMs))
+    );
+  }
+
+  /** 'open' while calls fail fast (until a call after the cool-down becomes the probe). */
   state(): BreakerState {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      default:
-        return 'open';
-    }
+    return this.breaker;
   }
 
-  /** Calls in flight and waiting (bulkhead), for metrics. */
+  /** Calls holding a slot, and calls queued for one. */
   load(): { active: number; queued: number } {
-    const o = this.bulkheadPolicy;
-    const capacity = (o as unknown as { capacity: number }).capacity;
-    const queueCapacity = (o as unknown as { queueCapacity: number }).queueCapacity;
-    return { active: capacity - o.executionSlots, queued: queueCapacity - o.queueSlots };
+    return { active: this.active, queued: this.waiting.length };
   }
 
   private translate(err: unknown, endpoint: string): unknown {
-    if (err instanceof UpstreamError) return err;
-    if (err instanceof BrokenCircuitError) {
-      return new UpstreamError(
-        this.provider,
-        'UPSTREAM_CIRCUIT_OPEN',
-        null,
-        `${this.provider} ${endpoint} not called: the circuit is open after repeated failures`,
-        endpoint,
-      );
+    if (!(err instanceof Refused)) return err;
+    switch (err.reason) {
+      case 'circuit-open':
+        return new UpstreamError(
+          this.provider,
+          'UPSTREAM_CIRCUIT_OPEN',
+          null,
+          `${this.provider} ${endpoint} not called: the circuit is open after repeated failures`,
+          endpoint,
+        );
+      case 'bulkhead-full':
+        return new UpstreamError(
+          this.provider,
+          'UPSTREAM_UNAVAILABLE',
+          null,
+          `${this.provider} ${endpoint} not called: too many calls to ${this.provider} in flight`,
+          endpoint,
+        );
+      default:
+        return new UpstreamError(
+          this.provider,
+          'UPSTREAM_TIMEOUT',
+          null,
+          `${this.provider} ${endpoint} did not answer within ${this.timeoutMs} ms`,
+          endpoint,
+        );
     }
-    if (err instanceof BulkheadRejectedError) {
-      return new UpstreamError(
-        this.provider,
-        'UPSTREAM_UNAVAILABLE',
-        null,
-        `${this.provider} ${endpoint} not called: too many calls to ${this.provider} in flight`,
-        endpoint,
-      );
-    }
-    if (err instanceof TaskCancelledError) {
-      return new UpstreamError(
-        this.provider,
-        'UPSTREAM_TIMEOUT',
-        null,
-        `${this.provider} ${endpoint} did not answer within ${this.timeoutMs} ms`,
-        endpoint,
-      );
-    }
-    return err;
   }
 }
 

@@ -34,6 +34,12 @@ export class TokenCache {
     this.now = now;
   }
 
+  /** The held token when it is not about to expire, else null (then `get()` fetches one). */
+  cached(): string | null {
+    const c = this.current;
+    return c && c.expiresAt - this.refreshSkewMs > this.now() ? c.token : null;
+  }
+
   async get(): Promise<string> {
     const c = this.current;
     if (c && c.expiresAt - this.refreshSkewMs > this.now()) return c.token;

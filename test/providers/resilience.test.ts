@@ -259,6 +259,25 @@ describe('circuit breaker', () => {
     expect(await failure(ping(http))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503 });
     expect(http.state()).toBe('open');
   });
+
+  it('lets exactly one probe through after the cool-down; calls during the probe fail fast', async () => {
+    const http = symetrisk({ breakerThreshold: 1, breakerCooldownMs: 200, retries: 0 });
+    await fault('symetrisk', { errorRate: 1, errorStatus: 503, pathIncludes: '/ping' });
+    await failure(ping(http));
+    expect(http.state()).toBe('open');
+    // The provider is back but slow: the probe is still in flight when the next calls arrive.
+    await fetch(`${control}/faults`, { method: 'DELETE' });
+    await fault('symetrisk', { latencyMs: 300, pathIncludes: '/ping' });
+    await sleep(250);
+    await resetCounters();
+    const probe = ping(http);
+    expect(http.state()).toBe('half-open');
+    const during = await Promise.all([failure(ping(http)), failure(ping(http))]);
+    expect(during.map((e) => e?.code)).toEqual(['UPSTREAM_CIRCUIT_OPEN', 'UPSTREAM_CIRCUIT_OPEN']);
+    await expect(probe).resolves.toBeDefined();
+    expect(http.state()).toBe('closed');
+    expect(await counters('symetrisk')).toEqual({ 'GET /api/v1/ping': 1 });
+  });
 });
 
 describe('bulkhead', () => {
@@ -297,6 +316,36 @@ describe('bulkhead', () => {
     expect(settled).toEqual(['byndle 3 UPSTREAM_UNAVAILABLE', 'symetrisk ok']);
     await Promise.all(calls);
     expect(settled.slice(2).sort()).toEqual(['byndle 0 ok', 'byndle 1 ok', 'byndle 2 ok']);
+  });
+});
+
+describe('deadline', () => {
+  it('cancels an exchange at its deadline, and a call queued past its own deadline is never sent', async () => {
+    const slow = new ProviderHttp({
+      provider: 'symetrisk',
+      baseUrl: app.providers.symetrisk.baseUrl,
+      timeoutMs: 300,
+      tokens: symTokens,
+      resilience: { maxConcurrent: 1, maxQueue: 5, retries: 0 },
+    });
+    clients.push(slow);
+    await fault('symetrisk', { latencyMs: 800, pathIncludes: '/ping' });
+    await resetCounters();
+    const first = failure(ping(slow));
+    const queued = failure(ping(slow));
+    expect(slow.load()).toEqual({ active: 1, queued: 1 });
+    const [a, b] = await Promise.all([first, queued]);
+    expect(a).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'symetrisk' });
+    expect(b).toMatchObject({ code: 'UPSTREAM_TIMEOUT', provider: 'symetrisk' });
+    // The first exchange was cancelled at its deadline, which freed the slot for the queued
+    // call; that call's own deadline had passed too, so it never went out.
+    await sleep(100);
+    expect(slow.load()).toEqual({ active: 0, queued: 0 });
+    // The sandbox counts a call when its 800 ms latency has passed: wait for that, then one only.
+    await sleep(600);
+    expect(await counters('symetrisk')).toEqual({ 'GET /api/v1/ping': 1 });
+    await fetch(`${control}/faults`, { method: 'DELETE' });
+    await expect(ping(slow)).resolves.toBeDefined();
   });
 });
 
