@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Runs in every test file first: turns on the contract shadow check (src/providers/contract.ts).
+    setupFiles: ['test/setup.ts'],
   },
 });

@@ -1,6 +1,7 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { ProviderName } from '../config.js';
+import { checkContract } from './contract.js';
 import { UpstreamError, codeForStatus, parseRetryAfter } from './errors.js';
 import {
   ProviderResilience,
@@ -126,7 +127,7 @@ export class ProviderHttp {
     const meta = { status: res.status, headers: res.headers };
     if (req.emptyOn?.includes(res.status)) return { body: null, meta };
     if (res.text.length === 0) {
-      const parsed = req.schema.safeParse(undefined);
+      const parsed = checkContract(req.schema, undefined);
       if (parsed.success) return { body: parsed.data, meta };
       throw new UpstreamError(
         this.provider,
@@ -148,7 +149,7 @@ export class ProviderHttp {
         req.endpoint,
       );
     }
-    const parsed = req.schema.safeParse(json);
+    const parsed = checkContract(req.schema, json);
     if (!parsed.success) {
       // Name the fields that broke the contract, never their values.
       const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))]

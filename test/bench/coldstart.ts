@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LIVE_TEST_API_KEYS } from '../helpers/gateway.js';
 import type { RemoteSandbox } from './sandbox-child.js';
-import { Child, ROOT, mb, pinning, round, sleep, vmRss } from './procs.js';
+import { Child, GATEWAY_NODE_FLAGS, ROOT, mb, pinning, round, sleep, vmRss } from './procs.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
 
 function freePort(): Promise<number> {
@@ -130,7 +130,7 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
   const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
   pinning.pin(sandbox.pid, 0);
   try {
-    const live = await series(options, 'live', process.execPath, ['dist/main.js'], {
+    const live = await series(options, 'live', process.execPath, [...GATEWAY_NODE_FLAGS, 'dist/main.js'], {
       ...production,
       ...liveEnv(sandbox.ready.sandbox),
     });
@@ -147,7 +147,7 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
     await sandbox.close();
   }
 
-  const inProcess = await series(options, 'sandbox mode', process.execPath, ['dist/main.js'], {});
+  const inProcess = await series(options, 'sandbox mode', process.execPath, [...GATEWAY_NODE_FLAGS, 'dist/main.js'], {});
   rows.push({
     scenario: 'S6',
     system: 'nordgraph (sandbox mode)',

@@ -70,14 +70,27 @@ interface Command {
 }
 
 let profiler: Session | null = null;
+/** BENCH_PROFILE_KIND=heap: a sampling allocation profile (.heapprofile) instead of a CPU profile. */
+const heapProfile = process.env.BENCH_PROFILE_KIND === 'heap';
 async function profile(raw: Command): Promise<void> {
   if (raw.type === 'profile-start') {
     profiler = new Session();
     profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
+    if (heapProfile) {
+      await profiler.post('HeapProfiler.enable');
+      await profiler.post('HeapProfiler.startSampling', {
+        samplingInterval: 16_384,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    } else {
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
   } else if (profiler && raw.path) {
-    const { profile: result } = await profiler.post('Profiler.stop');
+    const result = heapProfile
+      ? (await profiler.post('HeapProfiler.stopSampling')).profile
+      : (await profiler.post('Profiler.stop')).profile;
     writeFileSync(raw.path, JSON.stringify(result));
     profiler.disconnect();
     profiler = null;

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { TEST_HEADERS } from '../helpers/gateway.js';
 import { SANDBOX_DEV_API_KEY } from '../../src/security/callers.js';
 import { closed, open, type LoadResult, type RequestSpec } from './load.js';
-import { Child, ROOT, mb, pinning, round, rssSampler } from './procs.js';
+import { Child, GATEWAY_NODE_FLAGS, ROOT, mb, pinning, round, rssSampler } from './procs.js';
 import type { RemoteSandbox } from './sandbox-child.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
 import { HIVE_QUERIES, ensureInstalled, startHive } from './hive/hive.js';
@@ -236,6 +236,7 @@ async function startNordgraphChild(
       // failures; the baselines have no breaker either. Timeouts (3 s) stay as configured.
       UPSTREAM_BREAKER_THRESHOLD: '1000000',
     },
+    GATEWAY_NODE_FLAGS,
   );
   pinning.pin(child.pid, 1);
   const system: System = {
@@ -254,10 +255,12 @@ async function startNordgraphChild(
 }
 
 async function startAggregator(sb: RemoteSandbox, subjects: Subjects): Promise<System> {
-  const child = await Child.start<{ type: 'ready'; url: string; pid: number }>('aggregator/server.ts', {
-    BENCH_REMOTE_SANDBOX: JSON.stringify(sb),
-    BENCH_API_KEY: SANDBOX_DEV_API_KEY,
-  });
+  // BENCH_AGGREGATOR_ARGV (e.g. "--cpu-prof --cpu-prof-dir=/tmp/agg"): extra node flags, to profile the baseline.
+  const child = await Child.start<{ type: 'ready'; url: string; pid: number }>(
+    'aggregator/server.ts',
+    { BENCH_REMOTE_SANDBOX: JSON.stringify(sb), BENCH_API_KEY: SANDBOX_DEV_API_KEY },
+    (process.env.BENCH_AGGREGATOR_ARGV ?? '').split(' ').filter(Boolean),
+  );
   pinning.pin(child.pid, 1);
   const headers = { 'x-api-key': SANDBOX_DEV_API_KEY };
   return {

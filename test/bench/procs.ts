@@ -10,6 +10,17 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * The Node flags `npm start` gives the gateway (package.json "start": `node <flags> dist/main.js`):
+ * every benchmark starts nordgraph with them, so it runs as deployed.
+ */
+export const GATEWAY_NODE_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } };
+  const m = /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js/.exec(pkg.scripts.start);
+  if (!m) throw new Error('package.json "start" does not run `node [flags] dist/main.js`');
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
+})();
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 export const mb = (bytes: number) => round(bytes / 1_048_576, 1);

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { SANDBOX_BYNDLE_WEBHOOK } from '../../src/app.js';
 import { SANDBOX_DEV_API_KEY } from '../../src/security/callers.js';
 import { bundleChild } from './bundle.js';
+import { GATEWAY_NODE_FLAGS } from './procs.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
 
 /**
@@ -126,6 +127,8 @@ class ServerChild {
       execArgv: [
         // WS_NODE_FLAGS: extra V8/Node flags for both servers (e.g. --max-semi-space-size=32).
         ...(process.env.WS_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        // nordgraph as `npm start` runs it (package.json "start").
+        ...(script === 'gateway-child.ts' ? GATEWAY_NODE_FLAGS : []),
         '--expose-gc',
         ...(tsx ? ['--import', 'tsx'] : []),
         ...(cpuProfile && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
