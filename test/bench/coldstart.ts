@@ -147,7 +147,13 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
     await sandbox.close();
   }
 
-  const inProcess = await series(options, 'sandbox mode', process.execPath, [...GATEWAY_NODE_FLAGS, 'dist/main.js'], {});
+  const inProcess = await series(
+    options,
+    'sandbox mode',
+    process.execPath,
+    [...GATEWAY_NODE_FLAGS, 'dist/main.js'],
+    {},
+  );
   rows.push({
     scenario: 'S6',
     system: 'nordgraph (sandbox mode)',
