@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -187,9 +187,9 @@ class FileSink extends BaseSink {
   }
 
   /**
-   * Group commit: while one write is in flight, later requests' records wait and then go out
-   * together in the next single write (one syscall for many requests under load). Each request
-   * still resolves only once its own lines are written.
+   * Group commit: records appended while a drain is under way (the file being opened, or in the
+   * same turn of the event loop) go out together in the next single write. Each request still
+   * resolves only once its own lines are written.
    */
   protected append(records: AuditRecord[]): Promise<void> {
     const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
@@ -215,7 +215,13 @@ class FileSink extends BaseSink {
         const buf = Buffer.from(lead + batch.map((b) => b.text).join(''), 'utf8');
         try {
           const fh = await this.file();
-          const { bytesWritten } = await fh.write(buf);
+          // A synchronous append: ~3 µs of CPU against ~60 µs for fs/promises' trip through the
+          // libuv thread pool (measured on the bench machine; the write was ~9% of the gateway's
+          // CPU in benchmark S1). Either way the line is in the page cache, not fsynced, when the
+          // request answers. The price: a stalled disk stalls the event loop, not only the
+          // requests waiting for their lines; every request that reads personal data waits for
+          // its lines anyway.
+          const bytesWritten = writeSync(fh.fd, buf);
           if (bytesWritten !== buf.length) throw new Error('short write to the audit file');
           this.torn = false;
           for (const b of batch) b.done();
