@@ -237,6 +237,7 @@ async function startNordgraphChild(
       UPSTREAM_BREAKER_THRESHOLD: '1000000',
     },
     GATEWAY_NODE_FLAGS,
+    { bundled: true },
   );
   pinning.pin(child.pid, 1);
   const system: System = {
@@ -260,6 +261,7 @@ async function startAggregator(sb: RemoteSandbox, subjects: Subjects): Promise<S
     'aggregator/server.ts',
     { BENCH_REMOTE_SANDBOX: JSON.stringify(sb), BENCH_API_KEY: SANDBOX_DEV_API_KEY },
     (process.env.BENCH_AGGREGATOR_ARGV ?? '').split(' ').filter(Boolean),
+    { bundled: true },
   );
   pinning.pin(child.pid, 1);
   const headers = { 'x-api-key': SANDBOX_DEV_API_KEY };

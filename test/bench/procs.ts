@@ -6,6 +6,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { bundleChild } from './bundle.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,17 +93,29 @@ export class Child<R extends { type: 'ready' }> {
     return this.proc.pid!;
   }
 
+  /**
+   * Forks a benchmark script under tsx, or with `bundled` as an esbuild bundle (bundle.ts): how
+   * `npm start` runs nordgraph, without tsx's require hook and keepNames wrappers in the
+   * measurement. BENCH_RUNTIME=tsx runs bundled scripts under tsx too (profiles then name the
+   * source files).
+   */
   static async start<R extends { type: 'ready' }>(
     script: string,
     env: Record<string, string>,
     execArgv: string[] = [],
+    options: { bundled?: boolean } = {},
   ): Promise<Child<R>> {
-    const proc = fork(`${BENCH_DIR}${script}`, [], {
+    const bundle =
+      options.bundled && process.env.BENCH_RUNTIME !== 'tsx'
+        ? await bundleChild(ROOT, `${BENCH_DIR}${script}`)
+        : null;
+    const proc = fork(bundle?.path ?? `${BENCH_DIR}${script}`, [], {
       cwd: ROOT,
-      execArgv: ['--import', 'tsx', ...execArgv],
+      execArgv: [...(bundle ? [] : ['--import', 'tsx']), ...execArgv],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, ...env },
     });
+    proc.once('exit', () => bundle?.dispose());
     const ready = await new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
       proc.once('exit', (code) => reject(new Error(`${script} exited during start (code ${code})`)));
