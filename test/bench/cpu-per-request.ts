@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { closed } from './load.js';
 import { Child, pinning, round } from './procs.js';
 import type { RemoteSandbox } from './sandbox-child.js';
-import { SandboxControl, prepareSubjects, startAggregator, startNordgraphChild } from './http.js';
+import {
+  SandboxControl,
+  prepareSubjects,
+  startAggregator,
+  startApolloFloor,
+  startNordgraphChild,
+} from './http.js';
 
 /**
  * Focused driver for issue 7's per-request CPU: S1 and S3 closed-model runs at 0 ms upstream
@@ -11,10 +17,13 @@ import { SandboxControl, prepareSubjects, startAggregator, startNordgraphChild }
  * and the sandbox stay out of it). Throughput alone is noisy on a shared 2-core machine; CPU per
  * request is what the optimisations change.
  *   [PROFILE=/tmp/dir] npx tsx test/bench/cpu-per-request.ts [seconds=8] [only=nordgraph,aggregator]
+ * `only` may also name apollo-floor: Apollo Server alone answering S1 from memory (S1 only).
  */
 const seconds = Number(process.argv[2] ?? 8);
 const only = (process.argv[3] ?? 'nordgraph,aggregator').split(',');
-const CONNECTIONS = { S1: 16, S3: 2 } as const;
+const CONNECTIONS = { S1: 16, S2: 4, S3: 2 } as const;
+/** CPU_SCENARIOS=S1,S2,S3: which scenarios, in order (default S1,S3). */
+const scenarios = (process.env.CPU_SCENARIOS ?? 'S1,S3').split(',') as (keyof typeof CONNECTIONS)[];
 
 function cpuMs(pid: number): number {
   // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in ticks.
@@ -32,10 +41,15 @@ try {
   const subjects = await prepareSubjects(ctl, true);
   await ctl.latency(0);
   for (const name of only) {
-    const started = name === 'aggregator' ? null : await startNordgraphChild(sb, subjects, { cache: false });
-    const sys = started ? started.system : await startAggregator(sb, subjects);
+    const started = name === 'nordgraph' ? await startNordgraphChild(sb, subjects, { cache: false }) : null;
+    const sys = started
+      ? started.system
+      : name === 'apollo-floor'
+        ? await startApolloFloor(sb, subjects)
+        : await startAggregator(sb, subjects);
     try {
-      for (const s of ['S1', 'S3'] as const) {
+      for (const s of scenarios) {
+        if (!sys.scenarios.includes(s)) continue;
         const next = (i: number) => sys.request(s, i);
         await closed(sys.origin, next, CONNECTIONS[s], 2);
         // PROFILE=/tmp/dir: a V8 CPU profile of nordgraph's measured phase per scenario.
@@ -43,7 +57,7 @@ try {
           started && process.env.PROFILE ? `${process.env.PROFILE}/nordgraph-${s}.cpuprofile` : null;
         if (profile) await started!.child.ask('profile-start');
         const c0 = cpuMs(sys.pid);
-        const r = await closed(sys.origin, next, CONNECTIONS[s], s === 'S3' ? seconds * 1.5 : seconds);
+        const r = await closed(sys.origin, next, CONNECTIONS[s], s === 'S1' ? seconds : seconds * 1.5);
         const used = cpuMs(sys.pid) - c0;
         if (profile) await started!.child.ask('profile-stop', { path: profile });
         console.log(

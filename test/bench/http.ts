@@ -284,6 +284,38 @@ async function startAggregator(sb: RemoteSandbox, subjects: Subjects): Promise<S
   };
 }
 
+/**
+ * Apollo Server alone on nordgraph's schema answering S1 from memory (apollo-floor/server.ts): the
+ * per-request cost nordgraph cannot go below while Apollo Server stays the server. Its canned
+ * answer is the aggregator's S1 answer for the first subject (byte-equal to nordgraph's).
+ */
+async function startApolloFloor(sb: RemoteSandbox, subjects: Subjects): Promise<System> {
+  const aggregator = await startAggregator(sb, subjects);
+  let person: unknown;
+  try {
+    const spec = aggregator.request('S1', 0);
+    const res = await fetch(`${aggregator.origin}${spec.path}`, { headers: spec.headers });
+    person = ((await res.json()) as { data: { person: unknown } }).data.person;
+  } finally {
+    await aggregator.close();
+  }
+  const child = await Child.start<{ type: 'ready'; url: string; pid: number }>(
+    'apollo-floor/server.ts',
+    { BENCH_FLOOR_PERSON: JSON.stringify(person) },
+    GATEWAY_NODE_FLAGS,
+    { bundled: true },
+  );
+  pinning.pin(child.pid, 1);
+  return {
+    name: 'Apollo Server alone (S1 from memory)',
+    pid: child.pid,
+    origin: child.ready.url,
+    scenarios: ['S1'],
+    request: (s, i) => gqlRequest(QUERIES[s], variablesOf(subjects, s, i)),
+    close: () => child.close(),
+  };
+}
+
 async function startHiveSystem(
   sb: RemoteSandbox,
   subjects: Subjects,
@@ -727,4 +759,4 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
 
 export { OPEN_RATE, CONNECTIONS, QUERIES };
 /** For focused drivers (test/bench/cpu-per-request.ts). */
-export { SandboxControl, prepareSubjects, startNordgraphChild, startAggregator };
+export { SandboxControl, prepareSubjects, startNordgraphChild, startAggregator, startApolloFloor };
