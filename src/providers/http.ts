@@ -68,6 +68,69 @@ function deadlinePassed(): Error {
   return err;
 }
 
+type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string };
+
+/**
+ * One exchange's undici handler: gathers the body as Buffer chunks and decodes it once. undici may
+ * keep a finished handler referenced a while (its timers are coarse), so the handler lets go of
+ * the body, the caller's callback and the deadline as soon as it is done.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  status: number | null = null;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] | null = [];
+
+  constructor(
+    private deadline: Deadline | null,
+    private done: ((err: Error | null, answer: Answer | null) => void) | null,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    const deadline = this.deadline;
+    if (!deadline) return;
+    if (deadline.aborted) controller.abort(deadlinePassed());
+    else deadline.onAbort(() => controller.abort(deadlinePassed()));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.chunks ?? [];
+    const text =
+      chunks.length === 0
+        ? ''
+        : chunks.length === 1
+          ? chunks[0]!.toString('utf8')
+          : Buffer.concat(chunks).toString('utf8');
+    this.finish(null, { status: this.status!, headers: this.headers, text });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.finish(err, null);
+  }
+
+  private finish(err: Error | null, answer: Answer | null): void {
+    const done = this.done;
+    this.deadline?.onAbort(null);
+    this.deadline = null;
+    this.done = null;
+    this.chunks = null;
+    this.headers = {};
+    done?.(err, answer);
+  }
+}
+
 /** Whole-call deadline when the provider's options give none. */
 const DEFAULT_TIMEOUT_MS = 3_000;
 /** Keep-alive connections per provider. */
@@ -198,50 +261,18 @@ export class ProviderHttp {
       headers['content-type'] = 'application/json';
     }
     return new Promise((resolve, reject) => {
-      let status: number | null = null;
-      let responseHeaders: Record<string, string | string[] | undefined> = {};
-      const chunks: Buffer[] = [];
-      const finish = (err: Error | null) => {
-        deadline.onAbort(null);
+      const exchange = new Exchange(deadline, (err, answer) => {
         this.options.onCall?.({
           provider: this.provider,
           endpoint: req.endpoint,
           method: req.method,
-          status,
+          status: answer?.status ?? exchange.status,
           ms: performance.now() - started,
         });
-        if (err) {
-          reject(this.transportFailure(req, err));
-        } else {
-          const text =
-            chunks.length === 0
-              ? ''
-              : chunks.length === 1
-                ? chunks[0]!.toString('utf8')
-                : Buffer.concat(chunks).toString('utf8');
-          resolve({ status: status!, headers: responseHeaders, text });
-        }
-      };
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(controller) {
-          if (deadline.aborted) controller.abort(deadlinePassed());
-          else deadline.onAbort(() => controller.abort(deadlinePassed()));
-        },
-        onResponseStart(_controller, statusCode, h) {
-          status = statusCode;
-          responseHeaders = h;
-        },
-        onResponseData(_controller, chunk) {
-          chunks.push(chunk);
-        },
-        onResponseEnd() {
-          finish(null);
-        },
-        onResponseError(_controller, err) {
-          finish(err);
-        },
-      };
-      this.pool.dispatch({ method: req.method, path, headers, body }, handler);
+        if (answer) resolve(answer);
+        else reject(this.transportFailure(req, err));
+      });
+      this.pool.dispatch({ method: req.method, path, headers, body }, exchange);
     });
   }
 

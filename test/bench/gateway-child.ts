@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
@@ -14,8 +14,8 @@ import type { Sandbox } from '../../src/sandbox/index.js';
  *   child → parent  { type: 'ready', url, wsUrl, origin, pid }
  *   parent → child  { type: 'memory', id }  → { type: 'memory', id, rss, heapUsed, external, listeners }
  *                   (runs a full GC first when started with --expose-gc)
- *   parent → child  { type: 'stats', id }   → { type: 'stats', id, rss, listeners, loopDelay }
- *                   (no GC; loopDelay: event-loop delay since the last stats call, ms)
+ *   parent → child  { type: 'stats', id }   → { type: 'stats', id, rss, listeners, loopDelay, gc }
+ *                   (no GC; loopDelay: event-loop delay since the last stats call, ms; gc: pauses since then)
  *   parent → child  { type: 'close' }       → closes nordgraph and exits
  *   parent → child  { type: 'profile-start', id } → { type: 'profile', id }: starts a V8 CPU
  *                   profile (inspector), so start-up and warm-up stay out of it
@@ -105,6 +105,19 @@ function listeners(): number | null {
   return typeof fanOut?.size === 'number' ? fanOut.size : null;
 }
 
+/** GC pauses since the last stats call (count, total, longest, how many over 10 ms). */
+let gcPauses = { count: 0, totalMs: 0, maxMs: 0, over10ms: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcPauses.count++;
+    // detail.kind: 1 minor (scavenge), 2 major (mark-compact), 4 incremental marking, 8 weak callbacks.
+    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 2) gcPauses.major++;
+    gcPauses.totalMs += e.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, Math.round(e.duration * 100) / 100);
+    if (e.duration > 10) gcPauses.over10ms++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;
@@ -131,7 +144,16 @@ process.on('message', (raw: Command) => {
   } else if (raw.type === 'stats') {
     const loopDelay = { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) };
     loop.reset();
-    send({ type: 'stats', id: raw.id, rss: process.memoryUsage.rss(), listeners: listeners(), loopDelay });
+    const gc = { ...gcPauses, totalMs: Math.round(gcPauses.totalMs) };
+    gcPauses = { count: 0, totalMs: 0, maxMs: 0, over10ms: 0, major: 0 };
+    send({
+      type: 'stats',
+      id: raw.id,
+      rss: process.memoryUsage.rss(),
+      listeners: listeners(),
+      loopDelay,
+      gc,
+    });
   } else if (raw.type === 'close') {
     app.close().then(
       () => process.exit(0),
