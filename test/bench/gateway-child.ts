@@ -81,7 +81,7 @@ async function profile(raw: Command): Promise<void> {
       await profiler.post('HeapProfiler.startSampling', {
         samplingInterval: 16_384,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: process.env.BENCH_HEAP_MINOR !== '0',
       });
     } else {
       await profiler.post('Profiler.enable');
