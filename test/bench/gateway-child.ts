@@ -64,7 +64,7 @@ const app = await startNordgraph(
 const origin = new URL(app.url).origin;
 
 interface Command {
-  type: 'memory' | 'stats' | 'close' | 'profile-start' | 'profile-stop';
+  type: 'memory' | 'stats' | 'close' | 'profile-start' | 'profile-stop' | 'heap-snapshot';
   id?: number;
   path?: string;
 }
@@ -127,6 +127,17 @@ const send = (message: Record<string, unknown>) => process.send?.(message);
 process.on('message', (raw: Command) => {
   if (raw.type === 'profile-start' || raw.type === 'profile-stop') {
     void profile(raw);
+  } else if (raw.type === 'heap-snapshot' && raw.path) {
+    // A heap snapshot (full GC first) written to raw.path, for retainer analysis.
+    const session = new Session();
+    session.connect();
+    const chunks: string[] = [];
+    session.on('HeapProfiler.addHeapSnapshotChunk', (m) => chunks.push(m.params.chunk));
+    void session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }).then(() => {
+      writeFileSync(raw.path!, chunks.join(''));
+      session.disconnect();
+      send({ type: 'heap-snapshot', id: raw.id });
+    });
   } else if (raw.type === 'memory') {
     // Two passes: the first can leave finalisers whose memory only the second frees.
     const gc = (globalThis as { gc?: () => void }).gc;
