@@ -31,11 +31,11 @@ const resetCounters = () => fetch(`${control}/counters/reset`, { method: 'POST' 
 const counters = async (provider: string) =>
   ((await (await fetch(`${control}/counters`)).json()) as Record<string, Record<string, number>>)[provider]!;
 
-function symetrisk(resilience: ProviderHttpOptions['resilience'] = {}): ProviderHttp {
+function symetrisk(resilience: ProviderHttpOptions['resilience'] = {}, timeoutMs = 3_000): ProviderHttp {
   const http = new ProviderHttp({
     provider: 'symetrisk',
     baseUrl: app.providers.symetrisk.baseUrl,
-    timeoutMs: 3_000,
+    timeoutMs,
     tokens: symTokens,
     resilience,
   });
@@ -321,14 +321,7 @@ describe('bulkhead', () => {
 
 describe('deadline', () => {
   it('cancels an exchange at its deadline, and a call queued past its own deadline is never sent', async () => {
-    const slow = new ProviderHttp({
-      provider: 'symetrisk',
-      baseUrl: app.providers.symetrisk.baseUrl,
-      timeoutMs: 300,
-      tokens: symTokens,
-      resilience: { maxConcurrent: 1, maxQueue: 5, retries: 0 },
-    });
-    clients.push(slow);
+    const slow = symetrisk({ maxConcurrent: 1, maxQueue: 5, retries: 0 }, 300);
     await fault('symetrisk', { latencyMs: 800, pathIncludes: '/ping' });
     await resetCounters();
     const first = failure(ping(slow));
