@@ -14,8 +14,9 @@ import { z } from 'zod';
  *   it after all if only the JSON Schema translation was stricter);
  * - a schema JSON Schema cannot express (a transform, a refinement: none today, all schemas are
  *   plain shapes) or Ajv cannot compile is checked by zod, as before;
- * - unknown properties are kept instead of stripped (mapping.ts picks the fields it uses, and
- *   GraphQL answers only what was selected).
+ * - unknown properties are kept instead of stripped: mapping.ts picks the fields it uses, GraphQL
+ *   answers only what was selected, and a body sent back upstream (Connect's read-before-write,
+ *   connect/update.ts) is rebuilt field by field, never spread.
  * test/providers/contract.test.ts checks broken bodies and the fallbacks; with the shadow check
  * below, every test that reaches the sandbox also checks the two agree on its real answers.
  */
@@ -24,6 +25,7 @@ export type ContractResult<T> = { success: true; data: T } | { success: false; e
 
 // strict: an unknown keyword makes compile() throw, so that schema falls back to zod instead of
 // being checked less than its contract says.
+// String lengths: Ajv's default counts code points, as zod 4 does (test/providers/contract.test.ts).
 const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: true });
 const validators = new WeakMap<z.ZodType, ValidateFunction | null>();
 
@@ -32,8 +34,9 @@ const RESHAPING = new Set(['transform', 'pipe', 'default', 'prefault', 'catch', 
 
 /**
  * Refuses (so zod keeps the schema) what JSON Schema cannot stand for faithfully: anything that
- * reshapes the data (a transform, a default, coercion: the input schema would pass the raw value
- * on), and `.refine()`/`.superRefine()` checks, which toJSONSchema leaves out without a word.
+ * reshapes the data (a transform, a default, coercion, `.trim()`-style overwrites: the input
+ * schema would pass the raw value on), and `.refine()`/`.superRefine()` checks, which
+ * toJSONSchema leaves out without a word.
  */
 function refuseNonShapes(ctx: {
   zodSchema: { _zod: { def: { type: string; checks?: unknown[]; coerce?: boolean } } };
@@ -41,9 +44,9 @@ function refuseNonShapes(ctx: {
   const def = ctx.zodSchema._zod.def;
   if (RESHAPING.has(def.type) || def.coerce === true) throw new Error(`${def.type}: checked by zod`);
   for (const check of def.checks ?? []) {
-    if ((check as { _zod?: { def?: { check?: string } } })._zod?.def?.check === 'custom') {
-      throw new Error('a refinement: checked by zod');
-    }
+    const kind = (check as { _zod?: { def?: { check?: string } } })._zod?.def?.check;
+    // 'custom': .refine(); 'overwrite': .trim(), .toLowerCase() and the like, which change the value.
+    if (kind === 'custom' || kind === 'overwrite') throw new Error(`a ${kind} check: checked by zod`);
   }
 }
 

@@ -159,6 +159,9 @@ export class ProviderHttp {
       connections: options.connections ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout: 30_000,
       pipelining: 1,
+      // The deadline cancels an exchange once undici starts it (Exchange.onRequestStart); a
+      // connection still being made is bounded by this instead of undici's 10 s default.
+      connect: { timeout: this.timeoutMs },
     });
   }
 
@@ -262,13 +265,17 @@ export class ProviderHttp {
     }
     return new Promise((resolve, reject) => {
       const exchange = new Exchange(deadline, (err, answer) => {
-        this.options.onCall?.({
-          provider: this.provider,
-          endpoint: req.endpoint,
-          method: req.method,
-          status: answer?.status ?? exchange.status,
-          ms: performance.now() - started,
-        });
+        try {
+          this.options.onCall?.({
+            provider: this.provider,
+            endpoint: req.endpoint,
+            method: req.method,
+            status: answer?.status ?? exchange.status,
+            ms: performance.now() - started,
+          });
+        } catch {
+          // An observer's failure must not leave the call unsettled (and its bulkhead slot taken).
+        }
         if (answer) resolve(answer);
         else reject(this.transportFailure(req, err));
       });

@@ -223,8 +223,9 @@ export class ProviderResilience {
             this.consecutiveOutages = 0;
           }
         } else if (probe) {
-          // The provider answered (a 4xx, say): it is up again.
-          this.breaker = 'closed';
+          // The provider answered (a 4xx, say): it is up again. A probe that never reached it (our
+          // own rate limit outlasted the deadline) proves nothing: the next call probes again.
+          this.breaker = err instanceof Refused ? 'open' : 'closed';
         }
         throw err;
       }

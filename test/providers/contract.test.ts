@@ -88,6 +88,18 @@ describe('upstream contracts checked by compiled validators', () => {
     expect(!r.success && r.error.issues.map((i) => i.path.join('.'))).toContain(path);
   });
 
+  it('counts string lengths as zod does (code points, not UTF-16 units)', () => {
+    const short = z.object({ s: z.string().max(2) });
+    expect(compiledContract(short)).not.toBeNull();
+    for (const s of ['ab', '\u{1F600}\u{1F600}', 'abc', '\u{1F600}\u{1F600}\u{1F600}']) {
+      expect(checkContract(short, { s }).success).toBe(short.safeParse({ s }).success);
+      // The compiled validator alone, too: no disagreement hidden by the fall-back to zod.
+      expect(compiledContract(short)!({ s })).toBe(short.safeParse({ s }).success);
+    }
+    expect(compiledContract(short)!({ s: '\u{1F600}\u{1F600}' })).toBe(true);
+    expect(compiledContract(short)!({ s: 'abc' })).toBe(false);
+  });
+
   it('leaves a schema with a refinement to zod, which enforces it', () => {
     const even = z.object({ n: z.number().refine((n) => n % 2 === 0) });
     expect(compiledContract(even)).toBeNull();
@@ -101,5 +113,10 @@ describe('upstream contracts checked by compiled validators', () => {
     expect(checkContract(upper, { s: 'ok' })).toEqual({ success: true, data: { s: 'OK' } });
     expect(compiledContract(z.object({ n: z.number().default(1) }))).toBeNull();
     expect(compiledContract(z.object({ n: z.coerce.number() }))).toBeNull();
+    expect(compiledContract(z.object({ s: z.string().trim() }))).toBeNull();
+    expect(checkContract(z.object({ s: z.string().trim() }), { s: ' a ' })).toEqual({
+      success: true,
+      data: { s: 'a' },
+    });
   });
 });

@@ -342,6 +342,25 @@ describe('deadline', () => {
   });
 });
 
+describe('observers', () => {
+  it('settles a call whose metrics hook throws, and frees its bulkhead slot', async () => {
+    const http = new ProviderHttp({
+      provider: 'symetrisk',
+      baseUrl: app.providers.symetrisk.baseUrl,
+      timeoutMs: 3_000,
+      tokens: symTokens,
+      resilience: { maxConcurrent: 1, maxQueue: 1, retries: 0 },
+      onCall: () => {
+        throw new Error('a bug in an observer');
+      },
+    });
+    clients.push(http);
+    await expect(ping(http)).resolves.toMatchObject({ message: 'pong' });
+    await expect(ping(http)).resolves.toMatchObject({ message: 'pong' });
+    expect(http.load()).toEqual({ active: 0, queued: 0 });
+  });
+});
+
 describe("Connect's 100 calls/s on our side", () => {
   it('makes 150 concurrent customer reads with at most 100 upstream calls in any second and no 429', async () => {
     // Fresh windows at the sandbox, so earlier tests' calls do not count.

@@ -141,7 +141,15 @@ export function checkCustomerChange(
 /** The stored record as a write body: what Connect would keep if we wrote it back unchanged. */
 export function currentBody(current: CustomerInfo): ChangeCustomerInfoRequest {
   return {
-    name: { ...current.name },
+    // Field by field: the record is the provider's body as read (unknown properties included,
+    // see providers/contract.ts), and a write sends back only what the contract names.
+    name: {
+      firstName: current.name.firstName,
+      middleName: current.name.middleName,
+      lastName: current.name.lastName,
+      companyName: current.name.companyName,
+      departmentName: current.name.departmentName,
+    },
     phoneNumbers: current.phoneNumbers.map((p) => ({
       phoneNumber: p.phoneNumber,
       phoneNumberType: p.phoneNumberType,
