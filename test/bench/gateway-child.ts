@@ -20,6 +20,10 @@ import type { Sandbox } from '../../src/sandbox/index.js';
  *   parent → child  { type: 'profile-start', id } → { type: 'profile', id }: starts a V8 CPU
  *                   profile (inspector), so start-up and warm-up stay out of it
  *   parent → child  { type: 'profile-stop', id, path } → { type: 'profile', id }: writes it to path
+ *                   (BENCH_PROFILE_KIND=heap: a sampling allocation profile instead; with
+ *                   BENCH_HEAP_MINOR=0 only objects that outlive a scavenge)
+ *   parent → child  { type: 'heap-snapshot', id, path } → { type: 'heap-snapshot', id }: writes a
+ *                   heap snapshot (after a full GC) to path
  * Extra env (e.g. REDIS_URL) passes through to loadConfig.
  * Benchmark-only switches (test/bench/http.ts):
  *   BENCH_REMOTE_SANDBOX=<JSON of sandbox-child.ts's RemoteSandbox>: call a sandbox running in

@@ -31,13 +31,18 @@ const resetCounters = () => fetch(`${control}/counters/reset`, { method: 'POST' 
 const counters = async (provider: string) =>
   ((await (await fetch(`${control}/counters`)).json()) as Record<string, Record<string, number>>)[provider]!;
 
-function symetrisk(resilience: ProviderHttpOptions['resilience'] = {}, timeoutMs = 3_000): ProviderHttp {
+function symetrisk(
+  resilience: ProviderHttpOptions['resilience'] = {},
+  timeoutMs = 3_000,
+  onCall?: ProviderHttpOptions['onCall'],
+): ProviderHttp {
   const http = new ProviderHttp({
     provider: 'symetrisk',
     baseUrl: app.providers.symetrisk.baseUrl,
     timeoutMs,
     tokens: symTokens,
     resilience,
+    onCall,
   });
   clients.push(http);
   return http;
@@ -344,17 +349,9 @@ describe('deadline', () => {
 
 describe('observers', () => {
   it('settles a call whose metrics hook throws, and frees its bulkhead slot', async () => {
-    const http = new ProviderHttp({
-      provider: 'symetrisk',
-      baseUrl: app.providers.symetrisk.baseUrl,
-      timeoutMs: 3_000,
-      tokens: symTokens,
-      resilience: { maxConcurrent: 1, maxQueue: 1, retries: 0 },
-      onCall: () => {
-        throw new Error('a bug in an observer');
-      },
+    const http = symetrisk({ maxConcurrent: 1, maxQueue: 1, retries: 0 }, 3_000, () => {
+      throw new Error('a bug in an observer');
     });
-    clients.push(http);
     await expect(ping(http)).resolves.toMatchObject({ message: 'pong' });
     await expect(ping(http)).resolves.toMatchObject({ message: 'pong' });
     expect(http.load()).toEqual({ active: 0, queued: 0 });
