@@ -64,7 +64,6 @@ export function offsetConnection<T>(
 ): Connection<T> {
   // Cursors are encoded when read (getters): most queries select nodes only, and a page of
   // accounting snapshots per borrower (benchmark S3: 1,200 edges) would encode one per edge.
-  const cursorAt = (i: number) => encodeCursor({ kind: 'offset', offset: offset + i + 1 });
   const edges = items.map((node, i) => new OffsetEdge(node, offset + i + 1));
   const more = hasNext ?? (totalCount !== null ? offset + items.length < totalCount : false);
   return {
@@ -73,10 +72,10 @@ export function offsetConnection<T>(
       hasNextPage: more,
       hasPreviousPage: offset > 0,
       get startCursor() {
-        return items.length > 0 ? cursorAt(0) : null;
+        return edges[0]?.cursor ?? null;
       },
       get endCursor() {
-        return items.length > 0 ? cursorAt(items.length - 1) : null;
+        return edges.at(-1)?.cursor ?? null;
       },
     },
     totalCount,

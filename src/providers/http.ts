@@ -242,7 +242,7 @@ export class ProviderHttp {
     req: UpstreamRequest<z.ZodType>,
     token: string | undefined,
     deadline: Deadline,
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  ): Promise<Answer> {
     const started = performance.now();
     let path = this.basePath + req.path;
     if (req.query) {
@@ -307,10 +307,7 @@ export class ProviderHttp {
         );
   }
 
-  private failure(
-    req: UpstreamRequest<z.ZodType>,
-    res: { status: number; headers: Record<string, string | string[] | undefined>; text: string },
-  ): UpstreamError {
+  private failure(req: UpstreamRequest<z.ZodType>, res: Answer): UpstreamError {
     let detail: unknown;
     let title = '';
     try {

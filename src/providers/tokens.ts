@@ -41,8 +41,8 @@ export class TokenCache {
   }
 
   async get(): Promise<string> {
-    const c = this.current;
-    if (c && c.expiresAt - this.refreshSkewMs > this.now()) return c.token;
+    const held = this.cached();
+    if (held !== null) return held;
     this.pending ??= this.fetchToken().then(
       (grant) => {
         this.current = grant;
