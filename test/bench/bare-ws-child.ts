@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -102,7 +103,11 @@ process.on('message', (raw: { type: string; id?: number }) => {
       id: raw.id,
       rss: m.rss,
       heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
       external: m.external,
+      // Committed size per V8 space: a young generation grown during a burst of connections is
+      // RSS that is not per subscription.
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size])),
       listeners: subscribers.size,
     });
   } else if (raw.type === 'stats') {

@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
@@ -153,7 +154,11 @@ process.on('message', (raw: Command) => {
       id: raw.id,
       rss: m.rss,
       heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
       external: m.external,
+      // Committed size per V8 space: a young generation grown during a burst of connections is
+      // RSS that is not per subscription.
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size])),
       listeners: listeners(),
     });
   } else if (raw.type === 'stats') {

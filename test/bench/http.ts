@@ -211,7 +211,7 @@ async function startNordgraph(
 async function startNordgraphChild(
   sb: RemoteSandbox,
   subjects: Subjects,
-  opts: { cache: boolean; executor?: 'graphql-js' },
+  opts: { cache: boolean; executor?: 'graphql-js'; extraFlags?: string[] },
 ): Promise<{ system: System; child: Child<{ type: 'ready'; origin: string }> }> {
   const child = await Child.start<{ type: 'ready'; url: string; origin: string; pid: number }>(
     'gateway-child.ts',
@@ -236,7 +236,7 @@ async function startNordgraphChild(
       // failures; the baselines have no breaker either. Timeouts (3 s) stay as configured.
       UPSTREAM_BREAKER_THRESHOLD: '1000000',
     },
-    GATEWAY_NODE_FLAGS,
+    [...GATEWAY_NODE_FLAGS, ...(opts.extraFlags ?? [])],
     { bundled: true },
   );
   pinning.pin(child.pid, 1);
@@ -302,7 +302,7 @@ async function startApolloFloor(sb: RemoteSandbox, subjects: Subjects): Promise<
   const child = await Child.start<{ type: 'ready'; url: string; pid: number }>(
     'apollo-floor/server.ts',
     { BENCH_FLOOR_PERSON: JSON.stringify(person) },
-    GATEWAY_NODE_FLAGS,
+    [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_FLOOR_FLAGS ?? '').split(' ').filter(Boolean)],
     { bundled: true },
   );
   pinning.pin(child.pid, 1);

@@ -112,7 +112,7 @@ export class Child<R extends { type: 'ready' }> {
     const proc = fork(bundle?.path ?? `${BENCH_DIR}${script}`, [], {
       cwd: ROOT,
       execArgv: [...(bundle ? [] : ['--import', 'tsx']), ...execArgv],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', process.env.BENCH_CHILD_STDOUT === '1' ? 'inherit' : 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, ...env },
     });
     proc.once('exit', () => bundle?.dispose());

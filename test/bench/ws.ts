@@ -96,6 +96,8 @@ interface Ready {
 interface ChildStats {
   rss: number;
   heapUsed?: number;
+  heapTotal?: number;
+  spaces?: Record<string, number>;
   listeners: number | null;
   loopDelay?: { p50: number; p99: number; max: number };
 }
@@ -133,7 +135,7 @@ class ServerChild {
         ...(tsx ? ['--import', 'tsx'] : []),
         ...(cpuProfile && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
         // SIGUSR2 writes a heap snapshot there (taken at baseline and at S5 idle; diff them).
-        ...(cpuProfile && heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []),
+        ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []),
       ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ...env },
@@ -148,7 +150,7 @@ class ServerChild {
         resolve(m as Ready);
       });
     });
-    return new ServerChild(child, ready, Boolean(cpuProfile && heapDir));
+    return new ServerChild(child, ready, Boolean(heapDir));
   }
 
   private ask(type: 'memory' | 'stats'): Promise<ChildStats> {
@@ -455,7 +457,7 @@ async function runSystem(spec: SystemSpec, log: (l: string) => void): Promise<Sy
         const perSubKb = (idle.vmRss - baseline.vmRss) / opened / 1024;
         const heapKb = ((idle.heapUsed ?? 0) - (baseline.heapUsed ?? 0)) / opened / 1024;
         log(
-          `  S5 ${opened} idle: RSS ${mb(baseline.vmRss)} → ${mb(idle.vmRss)} MB, ${round(perSubKb)} KB each`,
+          `  S5 ${opened} idle: RSS ${mb(baseline.vmRss)} → ${mb(idle.vmRss)} MB, ${round(perSubKb)} KB each; heap used ${round(heapKb)} KB each, heap committed ${mb(baseline.heapTotal ?? 0)} → ${mb(idle.heapTotal ?? 0)} MB (new space ${mb(baseline.spaces?.new_space ?? 0)} → ${mb(idle.spaces?.new_space ?? 0)} MB)`,
         );
         s5 = {
           scenario: 'S5',
