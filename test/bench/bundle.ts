@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { apolloGatewayContextPlugin } from '../../scripts/esbuild-apollo.js';
 
 /**
  * Benchmark children as deployed code: `npm start` runs the esbuild bundle (dist/main.js, see the
@@ -36,6 +37,8 @@ export async function bundleChild(root: string, entry: string): Promise<BundledC
       target: 'node20',
       outdir: dir,
       logLevel: 'warning',
+      // As the build script: Apollo's gateway request context without its per-call accessors.
+      plugins: [apolloGatewayContextPlugin],
       define: { 'import.meta.url': '__benchImportMetaUrl' },
       // As the build script's banner: bundled CommonJS packages call require().
       banner: {
