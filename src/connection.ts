@@ -55,6 +55,28 @@ class OffsetEdge<T> {
   }
 }
 
+/**
+ * pageInfo of an offset-paged connection: its cursors are the first and last edges' own lazy
+ * cursors. Getters on a class, not in an object literal: V8 keeps a literal's per-call accessors,
+ * and what they reach (here every edge and node of the page), alive through young-generation GCs
+ * until the next full GC (see execution/gateway-request-context.ts).
+ */
+class OffsetPageInfo<T> {
+  constructor(
+    private readonly edges: OffsetEdge<T>[],
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+  ) {}
+
+  get startCursor(): string | null {
+    return this.edges[0]?.cursor ?? null;
+  }
+
+  get endCursor(): string | null {
+    return this.edges.at(-1)?.cursor ?? null;
+  }
+}
+
 /** A connection from an offset-paged upstream (limit/skip, page/pageSize). */
 export function offsetConnection<T>(
   items: T[],
@@ -68,16 +90,7 @@ export function offsetConnection<T>(
   const more = hasNext ?? (totalCount !== null ? offset + items.length < totalCount : false);
   return {
     edges,
-    pageInfo: {
-      hasNextPage: more,
-      hasPreviousPage: offset > 0,
-      get startCursor() {
-        return edges[0]?.cursor ?? null;
-      },
-      get endCursor() {
-        return edges.at(-1)?.cursor ?? null;
-      },
-    },
+    pageInfo: new OffsetPageInfo(edges, more, offset > 0),
     totalCount,
   };
 }
