@@ -97,8 +97,10 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
   /** Cursor of the last event handed on (replayed or live, matching or not). */
   private last: string | null;
   private replaying = true;
-  private buffer: StoredEvent[] = [];
-  private readonly queue: StoredEvent[] = [];
+  /** Live events tailed during replay; null once replay is over (issue 7 S5: idle streams hold no arrays). */
+  private buffer: StoredEvent[] | null = null;
+  /** Delivered, not yet consumed; made on the first event that finds no waiting `next()`. */
+  private queue: StoredEvent[] | null = null;
   private waiter: ((r: IteratorResult<StoredEvent>) => void) | null = null;
   private failWaiter: ((err: unknown) => void) | null = null;
   private failure: unknown = null;
@@ -168,17 +170,17 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
 
   private finishReplay(): void {
     const buffered = this.buffer;
-    this.buffer = [];
+    this.buffer = null;
     this.replaying = false;
-    for (const e of buffered) this.deliver(e);
+    if (buffered) for (const e of buffered) this.deliver(e);
   }
 
   private onLive(event: StoredEvent): void {
     if (this.finished) return;
     if (this.replaying) {
-      this.buffer.push(event);
+      (this.buffer ??= []).push(event);
       // Everything buffered is in the log too, and replay reads on until a short page.
-      if (this.buffer.length > this.maxBuffer) this.buffer = [];
+      if (this.buffer.length > this.maxBuffer) this.buffer = null;
       return;
     }
     this.deliver(event);
@@ -198,10 +200,11 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
       w({ value: event, done: false });
       return;
     }
-    this.queue.push(event);
-    if (this.queue.length > this.maxQueue) {
+    const queue = (this.queue ??= []);
+    queue.push(event);
+    if (queue.length > this.maxQueue) {
       // The queued events are not sent: the subscriber resumes after the last one it took.
-      this.queue.length = 0;
+      this.queue = null;
       this.fail(new SubscriberTooSlowError(this.consumed));
     }
   }
@@ -222,11 +225,11 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
     this.finished = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    this.buffer = [];
+    this.buffer = null;
   }
 
   next(): Promise<IteratorResult<StoredEvent>> {
-    const e = this.queue.shift();
+    const e = this.queue?.shift();
     if (e) {
       this.consumed = e.cursor;
       return Promise.resolve({ value: e, done: false });
@@ -246,7 +249,7 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
 
   return(): Promise<IteratorResult<StoredEvent>> {
     this.close();
-    this.queue.length = 0;
+    this.queue = null;
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;
@@ -312,7 +315,41 @@ function normalisedNationalId(event: StoredEvent): string | null {
  * cache's HMAC): the filter keeps no clear national id, and nothing here logs. Every given
  * criterion must hold; within `person`, any one identifier matching is enough.
  */
-export function eventMatcher(criteria: EventCriteria, ref: (value: string) => string) {
+export function eventMatcher(
+  criteria: EventCriteria,
+  ref: (value: string) => string,
+): (event: StoredEvent) => boolean {
+  const key = sharedKey(criteria);
+  if (key === null) return makeMatcher(criteria, ref);
+  let shared = sharedMatchers.get(key);
+  if (!shared) {
+    if (sharedMatchers.size >= MAX_SHARED_MATCHERS) {
+      const oldest = sharedMatchers.keys().next().value;
+      if (oldest !== undefined) sharedMatchers.delete(oldest);
+    }
+    shared = makeMatcher(criteria, ref);
+    sharedMatchers.set(key, shared);
+  }
+  return shared;
+}
+
+/**
+ * Matchers of criteria that name no subject (only kinds, providers, changed fields, market) are
+ * pure functions of the criteria, and most subscribers of an application send the same ones: they
+ * share one matcher (~250 bytes less per idle subscription, issue 7 S5). Criteria naming a person,
+ * consumers, an external id or an organisation get a matcher of their own, so nothing about a
+ * subject outlives its subscriptions here.
+ */
+const MAX_SHARED_MATCHERS = 256;
+const sharedMatchers = new Map<string, (event: StoredEvent) => boolean>();
+function sharedKey(c: EventCriteria): string | null {
+  if (c.person || c.consumerIds?.length || c.externalId !== undefined || c.organizationNumber !== undefined)
+    return null;
+  // Every field, so a criterion added later cannot make two different filters share a matcher.
+  return JSON.stringify(c);
+}
+
+function makeMatcher(criteria: EventCriteria, ref: (value: string) => string) {
   // Kinds, providers and fields are a few enum values each: arrays, not Sets, since a matcher
   // lives as long as its subscription and a Set costs ~200 bytes (issue 7, S5).
   const kinds = criteria.kinds?.length ? criteria.kinds : null;

@@ -55,6 +55,9 @@ const PLACEHOLDER_TAIL = '"type":"next","payload":{}}';
 const ID_HEAD = '{"id":';
 const ACK_HEAD = '{"type":"connection_ack"';
 
+/** The upgrade request of every acknowledged connection: nothing reads it after connection_init. */
+const RELEASED_REQUEST = Object.freeze({ headers: Object.freeze({}) }) as unknown as IncomingMessage;
+
 /** Serialised results, one per result object: shared results are serialised once for all sockets. */
 const serialised = new WeakMap<object, string>();
 function jsonOf(result: ExecutionResult): string {
@@ -152,8 +155,8 @@ class Connection implements TransportExtra {
   spliced: Map<string, string> | null = null;
   /**
    * The upgrade request is for connection_init (authentication reads its headers). Once the
-   * connection is acknowledged only its headers stay: the IncomingMessage with its stream state
-   * and raw header strings would otherwise live as long as the socket.
+   * connection is acknowledged it is let go: the IncomingMessage with its stream state and
+   * header strings would otherwise live as long as the socket.
    */
   request: IncomingMessage;
   private acknowledged = false;
@@ -174,8 +177,10 @@ class Connection implements TransportExtra {
     if (socket.readyState !== socket.OPEN) return;
     if (!this.acknowledged && data.startsWith(ACK_HEAD)) {
       this.acknowledged = true;
-      // Only `headers` is kept; nothing after connection_init reads the request's stream.
-      this.request = { headers: this.request.headers } as IncomingMessage;
+      // Authentication (connection_init) was the last reader of the upgrade request: from here
+      // on every connection shares one empty stand-in (~350 bytes of headers less per idle
+      // subscription, issue 7 S5).
+      this.request = RELEASED_REQUEST;
     }
     const text = splice(data, this.spliced);
     if (socket.bufferedAmount < this.settings.highWaterMark) {
