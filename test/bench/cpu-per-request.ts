@@ -41,7 +41,10 @@ try {
   const subjects = await prepareSubjects(ctl, true);
   await ctl.latency(0);
   for (const name of only) {
-    const started = name === 'nordgraph' ? await startNordgraphChild(sb, subjects, { cache: false }) : null;
+    // BENCH_GATEWAY_FLAGS="--flag …": extra node/V8 flags for nordgraph (after npm start's: the last one wins).
+    const extraFlags = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const started =
+      name === 'nordgraph' ? await startNordgraphChild(sb, subjects, { cache: false, extraFlags }) : null;
     const sys = started
       ? started.system
       : name === 'apollo-floor'
