@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { closed } from './load.js';
-import { Child, pinning, round } from './procs.js';
-import type { RemoteSandbox } from './sandbox-child.js';
-import {
-  SandboxControl,
-  prepareSubjects,
-  startAggregator,
-  startApolloFloor,
-  startNordgraphChild,
-} from './http.js';
+import { round } from './procs.js';
+import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChild } from './http.js';
 
 /**
  * Focused driver for issue 7's per-request CPU: S1 and S3 closed-model runs at 0 ms upstream
@@ -32,19 +25,12 @@ function cpuMs(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
-pinning.pin(process.pid, 0);
-const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
-pinning.pin(sandbox.pid, 0);
-const sb = sandbox.ready.sandbox;
-const ctl = new SandboxControl(sb);
+const { sandbox, sb, ctl, subjects } = await startBenchSandbox();
 try {
-  const subjects = await prepareSubjects(ctl, true);
   await ctl.latency(0);
   for (const name of only) {
-    // BENCH_GATEWAY_FLAGS="--flag …": extra node/V8 flags for nordgraph (after npm start's: the last one wins).
-    const extraFlags = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const started =
-      name === 'nordgraph' ? await startNordgraphChild(sb, subjects, { cache: false, extraFlags }) : null;
+    // BENCH_GATEWAY_FLAGS="--flag …": extra node/V8 flags for nordgraph (see startNordgraphChild).
+    const started = name === 'nordgraph' ? await startNordgraphChild(sb, subjects, { cache: false }) : null;
     const sys = started
       ? started.system
       : name === 'apollo-floor'

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { TEST_HEADERS } from '../helpers/gateway.js';
 import { SANDBOX_DEV_API_KEY } from '../../src/security/callers.js';
 import { closed, open, type LoadResult, type RequestSpec } from './load.js';
-import { Child, GATEWAY_NODE_FLAGS, ROOT, mb, pinning, round, rssSampler } from './procs.js';
+import { Child, GATEWAY_NODE_FLAGS, ROOT, envFlags, mb, pinning, round, rssSampler } from './procs.js';
 import type { RemoteSandbox } from './sandbox-child.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
 import { HIVE_QUERIES, ensureInstalled, startHive } from './hive/hive.js';
@@ -127,6 +127,29 @@ class SandboxControl {
   }
 }
 
+/**
+ * For the focused drivers (cpu-per-request.ts, open-latency.ts): the sandbox in a process of its
+ * own, it and this process (the load generator) pinned to CPU 0, and the quick set of subjects.
+ */
+async function startBenchSandbox(): Promise<{
+  sandbox: Child<{ type: 'ready'; sandbox: RemoteSandbox }>;
+  sb: RemoteSandbox;
+  ctl: SandboxControl;
+  subjects: Subjects;
+}> {
+  pinning.pin(process.pid, 0);
+  const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
+  pinning.pin(sandbox.pid, 0);
+  const sb = sandbox.ready.sandbox;
+  const ctl = new SandboxControl(sb);
+  try {
+    return { sandbox, sb, ctl, subjects: await prepareSubjects(ctl, true) };
+  } catch (err) {
+    await sandbox.close();
+    throw err;
+  }
+}
+
 /** Test subjects and their structural minimum of upstream calls, from the sandbox's own data. */
 async function prepareSubjects(ctl: SandboxControl, quick: boolean): Promise<Subjects> {
   interface P {
@@ -211,7 +234,7 @@ async function startNordgraph(
 async function startNordgraphChild(
   sb: RemoteSandbox,
   subjects: Subjects,
-  opts: { cache: boolean; executor?: 'graphql-js'; extraFlags?: string[] },
+  opts: { cache: boolean; executor?: 'graphql-js' },
 ): Promise<{ system: System; child: Child<{ type: 'ready'; origin: string }> }> {
   const child = await Child.start<{ type: 'ready'; url: string; origin: string; pid: number }>(
     'gateway-child.ts',
@@ -236,7 +259,8 @@ async function startNordgraphChild(
       // failures; the baselines have no breaker either. Timeouts (3 s) stay as configured.
       UPSTREAM_BREAKER_THRESHOLD: '1000000',
     },
-    [...GATEWAY_NODE_FLAGS, ...(opts.extraFlags ?? [])],
+    // BENCH_GATEWAY_FLAGS: extra node/V8 flags after npm start's (the last of a flag wins), for A/B runs.
+    [...GATEWAY_NODE_FLAGS, ...envFlags('BENCH_GATEWAY_FLAGS')],
     { bundled: true },
   );
   pinning.pin(child.pid, 1);
@@ -260,7 +284,7 @@ async function startAggregator(sb: RemoteSandbox, subjects: Subjects): Promise<S
   const child = await Child.start<{ type: 'ready'; url: string; pid: number }>(
     'aggregator/server.ts',
     { BENCH_REMOTE_SANDBOX: JSON.stringify(sb), BENCH_API_KEY: SANDBOX_DEV_API_KEY },
-    (process.env.BENCH_AGGREGATOR_ARGV ?? '').split(' ').filter(Boolean),
+    envFlags('BENCH_AGGREGATOR_ARGV'),
     { bundled: true },
   );
   pinning.pin(child.pid, 1);
@@ -302,7 +326,7 @@ async function startApolloFloor(sb: RemoteSandbox, subjects: Subjects): Promise<
   const child = await Child.start<{ type: 'ready'; url: string; pid: number }>(
     'apollo-floor/server.ts',
     { BENCH_FLOOR_PERSON: JSON.stringify(person) },
-    [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_FLOOR_FLAGS ?? '').split(' ').filter(Boolean)],
+    [...GATEWAY_NODE_FLAGS, ...envFlags('BENCH_FLOOR_FLAGS')],
     { bundled: true },
   );
   pinning.pin(child.pid, 1);
@@ -759,4 +783,11 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
 
 export { OPEN_RATE, CONNECTIONS, QUERIES };
 /** For focused drivers (test/bench/cpu-per-request.ts). */
-export { SandboxControl, prepareSubjects, startNordgraphChild, startAggregator, startApolloFloor };
+export {
+  SandboxControl,
+  prepareSubjects,
+  startBenchSandbox,
+  startNordgraphChild,
+  startAggregator,
+  startApolloFloor,
+};

@@ -1,13 +1,6 @@
 import { open } from './load.js';
-import { Child, pinning, round } from './procs.js';
-import type { RemoteSandbox } from './sandbox-child.js';
-import {
-  SandboxControl,
-  prepareSubjects,
-  startAggregator,
-  startApolloFloor,
-  startNordgraphChild,
-} from './http.js';
+import { round, type Child } from './procs.js';
+import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChild } from './http.js';
 
 /**
  * Focused driver for issue 7's latency target: S1 in the open model (fixed arrival rate, latency
@@ -22,15 +15,9 @@ const rate = Number(process.argv[3] ?? 200);
 const rounds = Number(process.argv[4] ?? 2);
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 10);
 
-pinning.pin(process.pid, 0);
-const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
-pinning.pin(sandbox.pid, 0);
-const sb = sandbox.ready.sandbox;
-const ctl = new SandboxControl(sb);
+const { sandbox, sb, ctl, subjects } = await startBenchSandbox();
 try {
-  const subjects = await prepareSubjects(ctl, true);
-  const extraFlags = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const ng = await startNordgraphChild(sb, subjects, { cache: false, extraFlags });
+  const ng = await startNordgraphChild(sb, subjects, { cache: false });
   const agg = await startAggregator(sb, subjects);
   try {
     await ctl.latency(latencyMs);

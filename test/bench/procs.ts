@@ -22,6 +22,11 @@ export const GATEWAY_NODE_FLAGS: string[] = (() => {
   return m[1]!.trim().split(/\s+/).filter(Boolean);
 })();
 
+/** Extra node/V8 flags from an environment variable (space-separated), e.g. BENCH_GATEWAY_FLAGS. */
+export function envFlags(name: string): string[] {
+  return (process.env[name] ?? '').split(/\s+/).filter(Boolean);
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 export const mb = (bytes: number) => round(bytes / 1_048_576, 1);
