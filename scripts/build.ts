@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
-import { apolloGatewayContextPlugin } from './esbuild-apollo.js';
+import { GATEWAY_BUNDLE_OPTIONS } from './esbuild-options.js';
 
 /**
  * `npm run build`: dist/main.js, what `npm start` runs. One ESM bundle, code-split so live mode
@@ -8,16 +8,11 @@ import { apolloGatewayContextPlugin } from './esbuild-apollo.js';
  */
 rmSync('dist', { recursive: true, force: true });
 await build({
+  ...GATEWAY_BUNDLE_OPTIONS,
   entryPoints: ['src/main.ts'],
-  bundle: true,
   splitting: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
   outdir: 'dist',
-  logLevel: 'warning',
   banner: {
     js: "import { createRequire as __nordgraphRequire } from 'node:module'; const require = __nordgraphRequire(import.meta.url);",
   },
-  plugins: [apolloGatewayContextPlugin],
 });

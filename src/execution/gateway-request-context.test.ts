@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { HeaderMap } from '@apollo/server';
-import { apolloGatewayContextPlugin } from '../../scripts/esbuild-apollo.js';
+import { apolloGatewayContextPlugin } from '../../scripts/esbuild-options.js';
 import { makeGatewayGraphQLRequestContext } from './gateway-request-context.js';
 
 type Make = typeof makeGatewayGraphQLRequestContext;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { apolloGatewayContextPlugin } from '../../scripts/esbuild-apollo.js';
+import { GATEWAY_BUNDLE_OPTIONS } from '../../scripts/esbuild-options.js';
 
 /**
  * Benchmark children as deployed code: `npm start` runs the esbuild bundle (dist/main.js, see the
@@ -30,15 +30,10 @@ export async function bundleChild(root: string, entry: string): Promise<BundledC
   const virtualUrl = pathToFileURL(join(root, 'dist-bench', name)).href;
   try {
     await build({
+      // The build script's options (Apollo's gateway request context swapped in included).
+      ...GATEWAY_BUNDLE_OPTIONS,
       entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
       outdir: dir,
-      logLevel: 'warning',
-      // As the build script: Apollo's gateway request context without its per-call accessors.
-      plugins: [apolloGatewayContextPlugin],
       define: { 'import.meta.url': '__benchImportMetaUrl' },
       // As the build script's banner: bundled CommonJS packages call require().
       banner: {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 
 /**
  * esbuild plugin for every bundle of the gateway (`npm run build`, which `npm start` runs, and the
@@ -19,3 +19,16 @@ export const apolloGatewayContextPlugin: Plugin = {
     );
   },
 };
+
+/**
+ * What every bundle of the gateway shares: `npm run build` (scripts/build.ts) adds code splitting
+ * and its banner, the benchmark children (test/bench/bundle.ts) their own banner and output place.
+ */
+export const GATEWAY_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  plugins: [apolloGatewayContextPlugin],
+} satisfies BuildOptions;
