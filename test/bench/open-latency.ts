@@ -1,4 +1,4 @@
-import { open } from './load.js';
+import { closed, open } from './load.js';
 import { round, type Child } from './procs.js';
 import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChild } from './http.js';
 
@@ -35,6 +35,15 @@ try {
       const spec = sys.request('S1', i);
       return custom && sys === ng.system ? { ...spec, body: JSON.stringify({ query: custom }) } : spec;
     };
+    // BENCH_PRELOAD_SECONDS=n: first what precedes this run in `npm run bench`, for nordgraph and the
+    // aggregator alike: S3 closed at 0 ms upstream, then S1 closed at 10 ms, n seconds each.
+    const preload = Number(process.env.BENCH_PRELOAD_SECONDS ?? 0);
+    if (preload > 0) {
+      await ctl.latency(0);
+      for (const { sys } of systems) await closed(sys.origin, (i) => sys.request('S3', i), 2, preload);
+      await ctl.latency(latencyMs);
+      for (const { sys } of systems) await closed(sys.origin, (i) => sys.request('S1', i), 16, preload);
+    }
     for (const { sys } of systems) await open(sys.origin, requestOf(sys), rate, 2);
     for (let round_ = 0; round_ < rounds; round_++) {
       for (const { sys, child } of systems) {
@@ -58,10 +67,12 @@ try {
         if (profile) await child!.ask('profile-stop', { path: profile });
         const stats = child ? await child.ask('stats') : null;
         const gc = stats?.gc as
-          { count: number; totalMs: number; maxMs: number; over10ms: number } | undefined;
+          { count: number; totalMs: number; maxMs: number; over10ms: number; major: number } | undefined;
         console.log(
           `${sys.name.padEnd(26)} S1 @${latencyMs}ms ${rate}/s: p50 ${r.p50Ms} p99 ${r.p99Ms} max ${r.maxMs} ms, errors ${r.errors}` +
-            (gc ? `; gc ${gc.count} pauses, ${gc.totalMs} ms, max ${gc.maxMs} ms, >10ms ${gc.over10ms}` : ''),
+            (gc
+              ? `; gc ${gc.count} pauses, ${gc.totalMs} ms, max ${gc.maxMs} ms, >10ms ${gc.over10ms}, major ${gc.major}`
+              : ''),
         );
       }
     }

@@ -93,6 +93,32 @@ for (const s of ['S1', 'S3']) {
         : undefined,
   });
 }
+{
+  // The target: median over side-by-side rounds (http.ts alternatingLatency) of nordgraph's p99
+  // minus the aggregator's in the same round; the single runs follow for comparison.
+  const byRound = (system: string) =>
+    rows.filter((r) => r.system === system && r.extra?.round !== undefined && r.scenario === 'S1');
+  const ngRounds = byRound('nordgraph (alternating)');
+  const aggRounds = byRound('aggregator (hand-written) (alternating)');
+  const added = ngRounds
+    .map((n) => {
+      const a = aggRounds.find((x) => x.extra?.round === n.extra?.round);
+      return n.p99Ms !== undefined && a?.p99Ms !== undefined ? round(n.p99Ms - a.p99Ms, 2) : null;
+    })
+    .filter((v): v is number => v !== null);
+  const sorted = [...added].sort((a, b) => a - b);
+  const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : null;
+  const failed = [...ngRounds, ...aggRounds].some((r) => Number(r.extra?.errors ?? 0) > 0);
+  ratios.push({
+    name: 'S1 added p99 at 200 req/s, 10 ms upstream: nordgraph − aggregator (ms), median of side-by-side rounds',
+    value: median,
+    target: '≤ 2 ms (no errors)',
+    met: median === null ? null : median <= 2 && !failed,
+    detail: added.length
+      ? `rounds: ${added.map((v) => `${v > 0 ? '+' : ''}${v}`).join(', ')} ms; nordgraph p99 ${ngRounds.map((r) => r.p99Ms).join(' / ')}, aggregator p99 ${aggRounds.map((r) => r.p99Ms).join(' / ')} ms`
+      : undefined,
+  });
+}
 for (const rate of [200, 50]) {
   const ng = find('S1', 'nordgraph', 10, 'open', rate);
   const agg = find('S1', 'aggregator (hand-written)', 10, 'open', rate);
@@ -101,10 +127,10 @@ for (const rate of [200, 50]) {
   // A latency of failed answers says nothing: any error fails the target.
   const failed = Number(ng?.extra?.errors ?? 0) > 0;
   ratios.push({
-    name: `S1 added p99 at ${rate} req/s, 10 ms upstream: nordgraph − aggregator (ms)`,
+    name: `S1 added p99 at ${rate} req/s, 10 ms upstream: nordgraph − aggregator (ms), one run each, minutes apart`,
     value: v,
-    target: '≤ 2 ms (no errors)',
-    met: v === null ? null : v <= 2 && !failed,
+    target: rate === 200 ? '(single-run figure)' : '≤ 2 ms (no errors)',
+    met: v === null || rate === 200 ? null : v <= 2 && !failed,
     detail:
       ng && agg
         ? `nordgraph p50/p99 ${ng.p50Ms}/${ng.p99Ms} ms (errors ${ng.extra?.errors}), aggregator ${agg.p50Ms}/${agg.p99Ms} ms (errors ${agg.extra?.errors})` +
