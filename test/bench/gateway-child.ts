@@ -173,6 +173,8 @@ process.on('message', (raw: Command) => {
       listeners: listeners(),
       loopDelay,
       gc,
+      // The clock of --trace-gc lines (ms since the isolate started), to pick out a round's GCs.
+      uptimeMs: Math.round(performance.now()),
     });
   } else if (raw.type === 'close') {
     app.close().then(

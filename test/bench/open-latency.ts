@@ -47,7 +47,7 @@ try {
     for (const { sys } of systems) await open(sys.origin, requestOf(sys), rate, 2);
     for (let round_ = 0; round_ < rounds; round_++) {
       for (const { sys, child } of systems) {
-        await child?.ask('stats');
+        const before = child ? await child.ask('stats') : null;
         // PROFILE=/tmp/dir: a V8 profile of nordgraph's first measured round (BENCH_PROFILE_KIND=heap
         // and BENCH_HEAP_MINOR=0 for what outlives a scavenge, see gateway-child.ts).
         const profile =
@@ -71,7 +71,8 @@ try {
         console.log(
           `${sys.name.padEnd(26)} S1 @${latencyMs}ms ${rate}/s: p50 ${r.p50Ms} p99 ${r.p99Ms} max ${r.maxMs} ms, errors ${r.errors}` +
             (gc
-              ? `; gc ${gc.count} pauses, ${gc.totalMs} ms, max ${gc.maxMs} ms, >10ms ${gc.over10ms}, major ${gc.major}`
+              ? `; gc ${gc.count} pauses, ${gc.totalMs} ms, max ${gc.maxMs} ms, >10ms ${gc.over10ms}, major ${gc.major}` +
+                `; child clock ${String(before?.uptimeMs)}–${String(stats?.uptimeMs)} ms`
               : ''),
         );
       }
