@@ -163,6 +163,23 @@ for (const [name, enabled, factory] of implementations) {
       expect(c.seen).toHaveLength(3);
     });
 
+    it('delivers live events to a followed subscriber object, and none after unfollow', async () => {
+      const log = factory()();
+      const seen: string[] = [];
+      const subscriber = { onEvent: (e: StoredEvent) => void seen.push(e.sourceId) };
+      log.follow(subscriber);
+      await tailing(log);
+      await log.append([event('f1'), event('f2')]);
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 2 && Date.now() < deadline) await settle(10);
+      expect(seen).toEqual(['f1', 'f2']);
+      log.unfollow(subscriber);
+      log.unfollow(subscriber);
+      await log.append([event('f3')]);
+      await settle(200);
+      expect(seen).toEqual(['f1', 'f2']);
+    });
+
     it('orders many concurrent appends the same way in readAfter and in tail', async () => {
       const log = factory()();
       const n = 200;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createClient } from '@keyv/redis';
-import type { AppendResult, DomainEventInput, EventLog, StoredEvent } from './types.js';
+import type { AppendResult, DomainEventInput, EventLog, EventSubscriber, StoredEvent } from './types.js';
 
 /**
  * Two event logs behind one interface: memory (one instance, lost on restart) and a Redis stream
@@ -43,9 +43,9 @@ type Listener = (event: StoredEvent) => void;
  * that throws does not keep the event from the others.
  */
 class FanOut {
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Set<EventSubscriber>();
   /** Events waiting for delivery, each with the listeners registered when it was published. */
-  private readonly queue: { event: StoredEvent; to: Listener[] }[] = [];
+  private readonly queue: { event: StoredEvent; to: EventSubscriber[] }[] = [];
   private draining = false;
   private scheduled = false;
 
@@ -65,11 +65,17 @@ class FanOut {
   }
   add(listener: Listener): () => void {
     // A wrapper per call, so the same function subscribed twice is two subscriptions.
-    const entry: Listener = (e) => listener(e);
+    const entry: EventSubscriber = { onEvent: listener };
     this.listeners.add(entry);
     return () => {
       this.listeners.delete(entry);
     };
+  }
+  follow(subscriber: EventSubscriber): void {
+    this.listeners.add(subscriber);
+  }
+  unfollow(subscriber: EventSubscriber): void {
+    this.listeners.delete(subscriber);
   }
   clear(): void {
     this.listeners.clear();
@@ -95,7 +101,7 @@ class FanOut {
         for (const l of q.to) {
           if (!this.listeners.has(l)) continue; // unsubscribed meanwhile
           try {
-            l(q.event);
+            l.onEvent(q.event);
           } catch (err) {
             this.onListenerError(err);
           }
@@ -200,6 +206,14 @@ export class MemoryEventLog implements EventLog {
 
   tail(listener: Listener): () => void {
     return this.fanOut.add(listener);
+  }
+
+  follow(subscriber: EventSubscriber): void {
+    this.fanOut.follow(subscriber);
+  }
+
+  unfollow(subscriber: EventSubscriber): void {
+    this.fanOut.unfollow(subscriber);
   }
 
   async healthy(): Promise<boolean> {
@@ -441,8 +455,21 @@ export class RedisEventLog implements EventLog {
    */
   tail(listener: Listener): () => void {
     const unsubscribe = this.fanOut.add(listener);
-    if (!this.loop && !this.closed) this.startLoop(this.head());
+    this.ensureLoop();
     return unsubscribe;
+  }
+
+  follow(subscriber: EventSubscriber): void {
+    this.fanOut.follow(subscriber);
+    this.ensureLoop();
+  }
+
+  unfollow(subscriber: EventSubscriber): void {
+    this.fanOut.unfollow(subscriber);
+  }
+
+  private ensureLoop(): void {
+    if (!this.loop && !this.closed) this.startLoop(this.head());
   }
 
   /**

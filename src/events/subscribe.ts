@@ -2,7 +2,14 @@ import type { PersonModel } from '../domain.js';
 import type { Loaders } from '../providers/index.js';
 import { bisnodePersonKey } from '../providers/bisnode/index.js';
 import { validateNationalId, type Market } from '../security/identifiers.js';
-import type { ChangedPersonField, DomainEventKind, EventLog, EventProvider, StoredEvent } from './types.js';
+import type {
+  ChangedPersonField,
+  DomainEventKind,
+  EventLog,
+  EventProvider,
+  EventSubscriber,
+  StoredEvent,
+} from './types.js';
 
 /**
  * Subscriptions over the event log: replay what a subscriber missed, then live events, with no
@@ -88,7 +95,7 @@ export interface EventStreamOptions {
  * `return()` (client completes or disconnects) removes the tail listener at once, even while a
  * `next()` is waiting.
  */
-export class EventStream implements AsyncIterableIterator<StoredEvent> {
+export class EventStream implements AsyncIterableIterator<StoredEvent>, EventSubscriber {
   private readonly log: EventLog;
   private readonly match: (event: StoredEvent) => boolean;
   private readonly pageSize: number;
@@ -105,7 +112,6 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
   private failWaiter: ((err: unknown) => void) | null = null;
   private failure: unknown = null;
   private finished = false;
-  private unsubscribe: (() => void) | null = null;
   private replay: Promise<void> | null = null;
   /** Cursor of the last event the consumer took from this stream. */
   private consumed: string | null = null;
@@ -132,7 +138,8 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
    * the replay goes on in the background while the subscriber consumes.
    */
   async start(): Promise<this> {
-    this.unsubscribe = this.log.tail((e) => this.onLive(e));
+    // The stream itself is the log's subscriber (onEvent): no closures per idle subscription.
+    this.log.follow(this);
     try {
       // A Redis log's tail loop learns its start position asynchronously; once it has, events
       // appended on any instance reach this listener.
@@ -175,7 +182,8 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
     if (buffered) for (const e of buffered) this.deliver(e);
   }
 
-  private onLive(event: StoredEvent): void {
+  /** A live event from the log's tail (EventSubscriber). */
+  onEvent(event: StoredEvent): void {
     if (this.finished) return;
     if (this.replaying) {
       (this.buffer ??= []).push(event);
@@ -223,8 +231,7 @@ export class EventStream implements AsyncIterableIterator<StoredEvent> {
 
   private close(): void {
     this.finished = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.log.unfollow(this);
     this.buffer = null;
   }
 

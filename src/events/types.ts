@@ -74,6 +74,11 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** Receives tailed events by method (see EventLog.follow). */
+export interface EventSubscriber {
+  onEvent(event: StoredEvent): void;
+}
+
 /**
  * The event log: persist before acknowledging; dedupe by (provider, sourceId) over at least the
  * providers' retry window (72 h); read from a cursor in order; and tail live events. One
@@ -89,6 +94,12 @@ export interface EventLog {
   head(): Promise<string | null>;
   /** Live events from any instance, in log order; returns an unsubscribe function. */
   tail(listener: (event: StoredEvent) => void): () => void;
+  /**
+   * The same for a long-lived subscriber object (an event stream), kept as it is: no wrapper and
+   * no unsubscribe closure per subscriber (issue 7, S5). `unfollow` stops it; twice is harmless.
+   */
+  follow(subscriber: EventSubscriber): void;
+  unfollow(subscriber: EventSubscriber): void;
   /** Whether the log can be written now (for /readyz). */
   healthy(): Promise<boolean>;
   close(): Promise<void>;

@@ -22,10 +22,11 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   app = await startTestGateway({ SYMETRISK_POLL_INTERVAL_MS: '0' });
-  const tail = app.eventLog.tail.bind(app.eventLog);
-  app.eventLog.tail = (listener) => {
+  // Event streams follow the log: one follow() per execution that listens live.
+  const follow = app.eventLog.follow.bind(app.eventLog);
+  app.eventLog.follow = (subscriber) => {
     tails++;
-    return tail(listener);
+    follow(subscriber);
   };
 }, 60_000);
 

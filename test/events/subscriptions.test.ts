@@ -30,18 +30,19 @@ beforeAll(async () => {
   log = app.eventLog;
   control = app.sandbox!.controlUrl;
   persons = (await new ByndleSandbox(app).persons(200)).filter((p) => p.byndleId);
-  // Count tail listeners, to see subscriptions register and clean up.
-  const tail = log.tail.bind(log);
-  log.tail = (listener) => {
-    activeTails++;
+  // Count tail subscribers (event streams follow the log), to see subscriptions register and clean up.
+  const follow = log.follow.bind(log);
+  const unfollow = log.unfollow.bind(log);
+  const following = new Set<object>();
+  log.follow = (subscriber) => {
+    if (!following.has(subscriber)) activeTails++;
+    following.add(subscriber);
     tailCalls++;
-    const unsubscribe = tail(listener);
-    let done = false;
-    return () => {
-      if (!done) activeTails--;
-      done = true;
-      unsubscribe();
-    };
+    follow(subscriber);
+  };
+  log.unfollow = (subscriber) => {
+    if (following.delete(subscriber)) activeTails--;
+    unfollow(subscriber);
   };
 }, 60_000);
 

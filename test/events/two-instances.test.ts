@@ -41,13 +41,13 @@ async function waitUntil(what: string, probe: () => boolean, timeoutMs = 10_000)
   }
 }
 
-/** Counts tail() calls on an instance's log: a subscription holds one once it listens live. */
+/** Counts follow() calls on an instance's log: a subscription's stream follows it once it listens live. */
 function countTails(app: Nordgraph): () => number {
   let calls = 0;
-  const tail = app.eventLog.tail.bind(app.eventLog);
-  app.eventLog.tail = (listener) => {
+  const follow = app.eventLog.follow.bind(app.eventLog);
+  app.eventLog.follow = (subscriber) => {
     calls++;
-    return tail(listener);
+    follow(subscriber);
   };
   return () => calls;
 }
