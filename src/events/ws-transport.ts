@@ -160,6 +160,10 @@ class Connection implements TransportExtra {
    */
   request: IncomingMessage;
   private acknowledged = false;
+  /** connection_init arrived (graphql-ws called onConnect); until then the init wait runs. */
+  initReceived = false;
+  /** When the socket opened (Date.now()), for the shared connection-init wait. */
+  readonly openedAt = Date.now();
   /** A ping went out and its pong has not come back yet. */
   private awaitingPong = false;
 
@@ -239,8 +243,19 @@ export function useWsTransport<
     // module's onNext reads, so the options fit as they are.
     return wrapDispose(useServer(options as unknown as ServerOptions<P, Extra>, wss, keepAliveMs));
   const userOnNext = options.onNext;
+  const userOnConnect = options.onConnect;
+  const initWaitMs = options.connectionInitWaitTimeout ?? 3_000;
   const server = makeServer<P, TransportExtra>({
     ...options,
+    // The connection-init wait is ours (one timer for all sockets, below): graphql-ws's own keeps
+    // a timer and its closure for the whole life of every connection (issue 7, S5).
+    connectionInitWaitTimeout: 0,
+    // graphql-ws calls onConnect exactly when it takes connection_init.
+    onConnect: (ctx) => {
+      (ctx.extra as Connection).initReceived = true;
+      awaitingInit.delete(ctx.extra as Connection);
+      return userOnConnect?.(ctx);
+    },
     jsonMessageReviver: options.jsonMessageReviver ?? internQueries,
     // The caller's hook first (it formats errors); a result it leaves alone and that has no
     // errors goes out as shared text.
@@ -272,9 +287,36 @@ export function useWsTransport<
   heartbeat?.unref();
   const settings: ConnectionSettings = { highWaterMark, isProd };
 
+  // Connection-init wait as graphql-ws's (4408 when no connection_init came within initWaitMs),
+  // with one timer while any socket is waiting. Sockets wait in the order they opened.
+  const awaitingInit = new Set<Connection>();
+  let initTimer: NodeJS.Timeout | null = null;
+  const checkInit = () => {
+    const now = Date.now();
+    for (const c of awaitingInit) {
+      if (now - c.openedAt < initWaitMs) break;
+      awaitingInit.delete(c);
+      if (!c.initReceived)
+        c.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }
+    if (awaitingInit.size === 0 && initTimer) {
+      clearInterval(initTimer);
+      initTimer = null;
+    }
+  };
+  const awaitInit = (c: Connection) => {
+    if (!(initWaitMs > 0 && Number.isFinite(initWaitMs))) return;
+    awaitingInit.add(c);
+    if (!initTimer) {
+      initTimer = setInterval(checkInit, Math.min(250, initWaitMs));
+      initTimer.unref();
+    }
+  };
+
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const connection = new Connection(socket, request, settings);
     const closed = server.opened(connection, connection);
+    awaitInit(connection);
     if (heartbeat) {
       live.add(connection);
       socket.on('pong', () => connection.ponged());
@@ -288,6 +330,7 @@ export function useWsTransport<
     });
     socket.on('close', (code, reason) => {
       live.delete(connection);
+      awaitingInit.delete(connection);
       connection.spliced = null;
       if (
         !isProd &&
@@ -302,6 +345,8 @@ export function useWsTransport<
   return {
     dispose: async () => {
       if (heartbeat) clearInterval(heartbeat);
+      if (initTimer) clearInterval(initTimer);
+      awaitingInit.clear();
       live.clear();
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();

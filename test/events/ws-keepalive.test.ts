@@ -12,6 +12,8 @@ import { useWsTransport } from '../../src/events/ws-transport.js';
  */
 
 const KEEP_ALIVE_MS = 40;
+/** graphql-ws's connection-init wait, short here (3 s by default). */
+const INIT_WAIT_MS = 150;
 let server: Server;
 let transport: { dispose: () => Promise<void> };
 let url: string;
@@ -24,7 +26,9 @@ beforeAll(async () => {
   });
   server = createServer();
   const wss = new WebSocketServer({ server, path: '/graphql' });
-  transport = useWsTransport({ schema }, wss, { keepAliveMs: KEEP_ALIVE_MS });
+  transport = useWsTransport({ schema, connectionInitWaitTimeout: INIT_WAIT_MS }, wss, {
+    keepAliveMs: KEEP_ALIVE_MS,
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 });
@@ -79,5 +83,23 @@ describe('graphql-ws keep-alive', () => {
     );
     answering.ws.send(JSON.stringify({ id: 'q1', type: 'subscribe', payload: { query: '{ ok }' } }));
     expect(await reply).toEqual({ data: { ok: true } });
+  }, 10_000);
+});
+
+describe('graphql-ws connection-init wait', () => {
+  it('closes a socket that sends no connection_init with 4408, and keeps one that did', async () => {
+    const opened = Date.now();
+    const mute = new WebSocket(url, 'graphql-transport-ws');
+    sockets.push(mute);
+    const muteClosed = new Promise<{ code: number; reason: string }>((resolve) =>
+      mute.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    const initialised = await connect(true);
+    const closed = await muteClosed;
+    expect(closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(INIT_WAIT_MS);
+    // Well past the wait, the initialised socket is still open.
+    await new Promise((r) => setTimeout(r, INIT_WAIT_MS * 3));
+    expect(initialised.ws.readyState).toBe(WebSocket.OPEN);
   }, 10_000);
 });
