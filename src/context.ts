@@ -45,10 +45,17 @@ export interface GatewayContext {
   connectUserToken: string | null;
 }
 
+/**
+ * The only headers (or graphql-ws connection params) a context reads: the purpose of processing
+ * and the end user's Connect token. A graphql-ws connection keeps just these for its later
+ * operations, not every param it sent (its API key among them).
+ */
+export const CONTEXT_HEADERS = ['x-purpose', 'x-connect-user-token'] as const;
+
 /** What the transport knows when an operation starts. */
 export interface ContextInput {
   requestId: string;
-  /** Lower-cased header names (HTTP) or connection params (WebSocket). */
+  /** Lower-cased header names (HTTP) or connection params (WebSocket); read: CONTEXT_HEADERS. */
   headers: Record<string, string | undefined>;
   /** The authenticated caller (server.ts refuses the request or connection without one). */
   caller: Caller;

@@ -13,7 +13,7 @@ import { flatString } from './flat-strings.js';
 import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.js';
-import type { ContextFactory, GatewayContext } from './context.js';
+import { CONTEXT_HEADERS, type ContextFactory, type GatewayContext } from './context.js';
 import type { Logger } from './log.js';
 import { formatGraphQLError } from './errors.js';
 import { sendExplorerPage, serveExplorerAsset, wantsExplorer } from './explorer.js';
@@ -184,7 +184,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           await rateLimiter?.consume(`ip:${clientAddress(ctx.extra.request, config.TRUST_PROXY)}`);
           return false;
         }
-        wsCallers.set(ctx, { caller: auth, headers: params });
+        // Kept for the connection's life: only what its operations' contexts read (issue 7, S5).
+        const kept: Record<string, string | undefined> = {};
+        for (const name of CONTEXT_HEADERS) if (params[name] !== undefined) kept[name] = params[name];
+        wsCallers.set(ctx, { caller: auth, headers: kept });
         return true;
       },
       context: (ctx) => {
