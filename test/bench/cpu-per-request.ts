@@ -46,11 +46,16 @@ try {
           started && process.env.PROFILE ? `${process.env.PROFILE}/nordgraph-${s}.cpuprofile` : null;
         if (profile) await started!.child.ask('profile-start');
         const c0 = cpuMs(sys.pid);
+        const sb0 = cpuMs(sandbox.pid);
+        const gen0 = cpuMs(process.pid);
         const r = await closed(sys.origin, next, CONNECTIONS[s], s === 'S1' ? seconds : seconds * 1.5);
         const used = cpuMs(sys.pid) - c0;
+        // CPU 0's two tenants: the sandbox and this process (the load generator).
+        const sbUsed = cpuMs(sandbox.pid) - sb0;
+        const genUsed = cpuMs(process.pid) - gen0;
         if (profile) await started!.child.ask('profile-stop', { path: profile });
         console.log(
-          `${sys.name.padEnd(26)} ${s}: ${r.throughputRps} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}, CPU ${round(used / r.requests, 3)} ms/request (${r.requests} requests)`,
+          `${sys.name.padEnd(26)} ${s}: ${r.throughputRps} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}, CPU ${round(used / r.requests, 3)} ms/request (${r.requests} requests); sandbox ${round(sbUsed / r.requests, 3)}, load generator ${round(genUsed / r.requests, 3)} ms/request`,
         );
       }
     } finally {
