@@ -1,22 +1,36 @@
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
 
-/**
- * esbuild plugin for every bundle of the gateway (`npm run build`, which `npm start` runs, and the
- * benchmark children, test/bench/bundle.ts): Apollo Server's internal
- * `utils/makeGatewayGraphQLRequestContext.js` is replaced by src/execution/gateway-request-context.ts,
- * which builds the same object without a per-operation getter/setter literal (that literal kept
- * every operation's state alive through young-generation GCs; see that file). Only imports made by
- * @apollo/server itself are redirected.
- */
-const SHIM = fileURLToPath(new URL('../src/execution/gateway-request-context.ts', import.meta.url));
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-export const apolloGatewayContextPlugin: Plugin = {
-  name: 'nordgraph-apollo-gateway-context',
+/**
+ * Modules Apollo Server imports that every bundle of the gateway (`npm run build`, which `npm
+ * start` runs, and the benchmark children, test/bench/bundle.ts) replaces with a stand-in of ours:
+ * the same behaviour without a cost the bundle would otherwise pay per operation (each file says
+ * which, and its test holds it to the original). Only imports made by @apollo/server itself are
+ * redirected; tsx and vitest run Apollo's own modules.
+ * - `utils/makeGatewayGraphQLRequestContext.js` (Apollo's internal): its per-operation
+ *   getter/setter literal kept every operation's state alive through young-generation GCs.
+ * - `@apollo/utils.createhash`: falls back to sha.js (JavaScript SHA-256) inside a bundle.
+ * - `negotiator`: parses the same Accept header twice per operation.
+ */
+const STAND_INS: { filter: RegExp; path: string }[] = [
+  {
+    filter: /\/makeGatewayGraphQLRequestContext\.js$/,
+    path: here('../src/execution/gateway-request-context.ts'),
+  },
+  { filter: /^@apollo\/utils\.createhash$/, path: here('../src/execution/apollo-createhash.ts') },
+  { filter: /^negotiator$/, path: here('../src/execution/negotiator-memo.ts') },
+];
+
+export const apolloStandInsPlugin: Plugin = {
+  name: 'nordgraph-apollo-stand-ins',
   setup(build) {
-    build.onResolve({ filter: /\/makeGatewayGraphQLRequestContext\.js$/ }, (args) =>
-      /[\\/]@apollo[\\/]server[\\/]/.test(args.importer) ? { path: SHIM } : undefined,
-    );
+    for (const { filter, path } of STAND_INS) {
+      build.onResolve({ filter }, (args) =>
+        /[\\/]@apollo[\\/]server[\\/]/.test(args.importer) ? { path } : undefined,
+      );
+    }
   },
 };
 
@@ -30,5 +44,5 @@ export const GATEWAY_BUNDLE_OPTIONS = {
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  plugins: [apolloGatewayContextPlugin],
+  plugins: [apolloStandInsPlugin],
 } satisfies BuildOptions;

@@ -1,7 +1,7 @@
 /**
  * Stand-in for @apollo/server's internal `utils/makeGatewayGraphQLRequestContext.js` (Apollo
  * Server 5), put in its place by the esbuild bundles that `npm start` and the benchmarks run
- * (scripts/esbuild-options.ts). Same output, field for field, except where `response.http.status`
+ * (scripts/esbuild-options.ts, apolloStandInsPlugin). Same output, field for field, except where `response.http.status`
  * lives: Apollo's version defines it as a getter/setter pair in an object literal, made anew for
  * every operation; here it is one accessor on a class prototype.
  *

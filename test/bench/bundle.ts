@@ -28,12 +28,16 @@ export async function bundleChild(root: string, entry: string): Promise<BundledC
   const dir = mkdtempSync(join(tmpdir(), 'nordgraph-bench-'));
   const name = entry.replace(/^.*\//, '').replace(/\.ts$/, '.js');
   const virtualUrl = pathToFileURL(join(root, 'dist-bench', name)).href;
+  const keepMap = process.env.BENCH_SOURCEMAP === '1';
   try {
     await build({
       // The build script's options (Apollo's gateway request context swapped in included).
       ...GATEWAY_BUNDLE_OPTIONS,
       entryPoints: [entry],
       outdir: dir,
+      // BENCH_SOURCEMAP=1: a linked source map, and the bundle kept after the child exits, so that
+      // CPU and heap profiles of the bundled child can be mapped back to src/ and node_modules/.
+      ...(keepMap ? { sourcemap: 'linked' as const } : {}),
       define: { 'import.meta.url': '__benchImportMetaUrl' },
       // As the build script's banner: bundled CommonJS packages call require().
       banner: {
@@ -46,6 +50,9 @@ export async function bundleChild(root: string, entry: string): Promise<BundledC
   }
   return {
     path: join(dir, name),
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: () => {
+      if (keepMap) process.stderr.write(`bundle kept for its source map: ${join(dir, name)}\n`);
+      else rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
