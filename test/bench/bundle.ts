@@ -24,7 +24,12 @@ export interface BundledChild {
   dispose(): void;
 }
 
-export async function bundleChild(root: string, entry: string): Promise<BundledChild> {
+/** `sourcemap`: a linked source map beside the bundle (profiles mapped back, see topSelfTime). */
+export async function bundleChild(
+  root: string,
+  entry: string,
+  options: { sourcemap?: boolean } = {},
+): Promise<BundledChild> {
   const dir = mkdtempSync(join(tmpdir(), 'nordgraph-bench-'));
   const name = entry.replace(/^.*\//, '').replace(/\.ts$/, '.js');
   const virtualUrl = pathToFileURL(join(root, 'dist-bench', name)).href;
@@ -37,7 +42,7 @@ export async function bundleChild(root: string, entry: string): Promise<BundledC
       outdir: dir,
       // BENCH_SOURCEMAP=1: a linked source map, and the bundle kept after the child exits, so that
       // CPU and heap profiles of the bundled child can be mapped back to src/ and node_modules/.
-      ...(keepMap ? { sourcemap: 'linked' as const } : {}),
+      ...(keepMap || options.sourcemap ? { sourcemap: 'linked' as const } : {}),
       define: { 'import.meta.url': '__benchImportMetaUrl' },
       // As the build script's banner: bundled CommonJS packages call require().
       banner: {

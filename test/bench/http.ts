@@ -18,9 +18,10 @@
  * so it makes the same calls as the baselines; one extra row per scenario shows it with the cache.
  */
 import { performance } from 'node:perf_hooks';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { TEST_HEADERS } from '../helpers/gateway.js';
 import { SANDBOX_DEV_API_KEY } from '../../src/security/callers.js';
 import { closed, open, type LoadResult, type RequestSpec } from './load.js';
@@ -234,7 +235,7 @@ async function startNordgraph(
 async function startNordgraphChild(
   sb: RemoteSandbox,
   subjects: Subjects,
-  opts: { cache: boolean; executor?: 'graphql-js' },
+  opts: { cache: boolean; executor?: 'graphql-js'; sourcemap?: boolean },
 ): Promise<{ system: System; child: Child<{ type: 'ready'; origin: string }> }> {
   const child = await Child.start<{ type: 'ready'; url: string; origin: string; pid: number }>(
     'gateway-child.ts',
@@ -261,7 +262,7 @@ async function startNordgraphChild(
     },
     // BENCH_GATEWAY_FLAGS: extra node/V8 flags after npm start's (the last of a flag wins), for A/B runs.
     [...GATEWAY_NODE_FLAGS, ...envFlags('BENCH_GATEWAY_FLAGS')],
-    { bundled: true },
+    { bundled: true, sourcemap: opts.sourcemap === true },
   );
   pinning.pin(child.pid, 1);
   const system: System = {
@@ -679,35 +680,87 @@ async function sandboxDirect(
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 
-/** Top self-time functions of a .cpuprofile (V8 format). */
-export function topSelfTime(path: string, n = 5): { fn: string; selfMs: number; percent: number }[] {
+/** Source maps beside profiled bundles (`<bundle>.js.map`, see bundleChild's `sourcemap`), by URL. */
+function sourceMapOf(url: string, maps: Map<string, SourceMap | null>): SourceMap | null {
+  if (!url.startsWith('file://')) return null;
+  let map = maps.get(url);
+  if (map === undefined) {
+    const file = `${new URL(url).pathname}.map`;
+    map = existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as SourceMapPayload) : null;
+    maps.set(url, map);
+  }
+  return map;
+}
+
+/** A frame's place: its source file and line when the bundle has a source map, else the bundle's. */
+function frameSource(
+  f: ProfileNode['callFrame'],
+  maps: Map<string, SourceMap | null>,
+): { file: string; line: number } {
+  let file = f.url;
+  let line = f.lineNumber + 1;
+  const entry = sourceMapOf(file, maps)?.findEntry(f.lineNumber, f.columnNumber);
+  if (entry && 'originalSource' in entry && entry.originalSource) {
+    // Relative to the bundle's directory, as esbuild writes them.
+    file = resolve(dirname(new URL(f.url).pathname), entry.originalSource);
+    line = entry.originalLine + 1;
+  }
+  // Paths from the repository root (src/…, node_modules/<package>/…), whatever the bundle's place.
+  file = file.replace(/^file:\/\//, '');
+  return { file: file.startsWith(ROOT) ? file.slice(ROOT.length) : file, line };
+}
+
+/** Who owns a file's cost: its npm package, or the repository file itself. */
+function ownerOf(file: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+  return pkg ? pkg[1]! : file;
+}
+
+type SelfTime = { fn: string; selfMs: number; percent: number };
+
+/**
+ * Top self-time functions of a .cpuprofile (V8 format), and the same time summed per owner (npm
+ * package or repository file; natives such as writev under their own names). Frames of a bundle
+ * with a source map are named by their source.
+ */
+export function topSelfTime(path: string, n = 5): { functions: SelfTime[]; owners: SelfTime[] } {
   const prof = JSON.parse(readFileSync(path, 'utf8')) as {
     nodes: ProfileNode[];
     samples: number[];
     timeDeltas: number[];
   };
   const byId = new Map(prof.nodes.map((x) => [x.id, x]));
+  const maps = new Map<string, SourceMap | null>();
+  const names = new Map<number, { fn: string; owner: string }>();
   const self = new Map<string, number>();
+  const owners = new Map<string, number>();
   /** Busy time: every sample but idle and "(program)". */
   let total = 0;
   prof.samples.forEach((id, i) => {
-    const node = byId.get(id)!;
     const dt = prof.timeDeltas[i] ?? 0;
-    const f = node.callFrame;
-    const file = f.url.replace(/^file:\/\//, '').replace(ROOT, '');
-    const key = `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+    let name = names.get(id);
+    if (!name) {
+      const f = byId.get(id)!.callFrame;
+      const { file, line } = frameSource(f, maps);
+      const fn = f.functionName || '(anonymous)';
+      name = { fn: `${fn} ${file ? `${file}:${line}` : ''}`.trim(), owner: file ? ownerOf(file) : fn };
+      names.set(id, name);
+    }
     // Waiting is not cost: idle time and V8's unattributed "(program)" are left out of the ranking.
-    if (key === '(idle)' || key === '(program)') return;
+    if (name.fn === '(idle)' || name.fn === '(program)') return;
     total += dt;
-    self.set(key, (self.get(key) ?? 0) + dt);
+    self.set(name.fn, (self.get(name.fn) ?? 0) + dt);
+    owners.set(name.owner, (owners.get(name.owner) ?? 0) + dt);
   });
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([fn, us]) => ({ fn, selfMs: round(us / 1000, 1), percent: round((100 * us) / total, 1) }));
+  const top = (m: Map<string, number>): SelfTime[] =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([fn, us]) => ({ fn, selfMs: round(us / 1000, 1), percent: round((100 * us) / total, 1) }));
+  return { functions: top(self), owners: top(owners) };
 }
 
 async function profileS1(
@@ -721,7 +774,8 @@ async function profileS1(
   mkdirSync(dir, { recursive: true });
   const file = `${dir}/nordgraph-s1-0ms.cpuprofile`;
   rmSync(file, { force: true });
-  const { system: sys, child } = await startNordgraphChild(sb, subjects, { cache: false });
+  // With a source map, so the summary names src/ files and packages, not lines of the bundle.
+  const { system: sys, child } = await startNordgraphChild(sb, subjects, { cache: false, sourcemap: true });
   try {
     await ctl.latency(0);
     const next = (i: number) => sys.request('S1', i);
@@ -729,10 +783,11 @@ async function profileS1(
     await child.ask('profile-start');
     const r = await closed(sys.origin, next, CONNECTIONS.S1, seconds);
     await child.ask('profile-stop', { path: file });
-    const top = topSelfTime(file);
+    const { functions: top, owners } = topSelfTime(file, 8);
     log(
       `  CPU profile (S1 @0ms, ${r.throughputRps} req/s): ${top.map((t) => `${t.fn} ${t.percent}%`).join('; ')}`,
     );
+    log(`  by owner: ${owners.map((t) => `${t.fn} ${t.percent}%`).join('; ')}`);
     return {
       scenario: 'S1',
       system: 'nordgraph (cpu profile)',
@@ -741,7 +796,10 @@ async function profileS1(
       throughputRps: r.throughputRps,
       p50Ms: r.p50Ms,
       p99Ms: r.p99Ms,
-      extra: Object.fromEntries(top.map((t, i) => [`top${i + 1}`, `${t.fn}: ${t.percent}% of busy time`])),
+      extra: Object.fromEntries([
+        ...top.map((t, i) => [`top${i + 1}`, `${t.fn}: ${t.percent}% of busy time`]),
+        ...owners.map((t, i) => [`owner${i + 1}`, `${t.fn}: ${t.percent}% of busy time`]),
+      ]),
       notes: `V8 profile of the load phase only (after warm-up): bench-results/profiles/nordgraph-s1-0ms.cpuprofile (open in Chrome DevTools or speedscope).`,
     };
   } finally {
@@ -757,6 +815,15 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
   const latencies = [0, 10];
   pinning.pin(process.pid, 0);
   log(`http: ${pinning.describe()}`);
+  // Hive Gateway's first-use install runs here, before any connection is open: npm ci under
+  // spawnSync blocks this process for a minute, and keep-alive sockets to the sandbox idle past
+  // its timeout meanwhile, so the next fetch on one failed ("fetch failed": Hive was not measured
+  // in first runs). A failed install is reported where Hive would start (startHiveSystem).
+  try {
+    ensureInstalled(log);
+  } catch {
+    // startHiveSystem tries again and records the reason in Hive's row.
+  }
   const t0 = performance.now();
   const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
   pinning.pin(sandbox.pid, 0);

@@ -108,11 +108,11 @@ export class Child<R extends { type: 'ready' }> {
     script: string,
     env: Record<string, string>,
     execArgv: string[] = [],
-    options: { bundled?: boolean } = {},
+    options: { bundled?: boolean; sourcemap?: boolean } = {},
   ): Promise<Child<R>> {
     const bundle =
       options.bundled && process.env.BENCH_RUNTIME !== 'tsx'
-        ? await bundleChild(ROOT, `${BENCH_DIR}${script}`)
+        ? await bundleChild(ROOT, `${BENCH_DIR}${script}`, { sourcemap: options.sourcemap })
         : null;
     const proc = fork(bundle?.path ?? `${BENCH_DIR}${script}`, [], {
       cwd: ROOT,

@@ -236,8 +236,10 @@ const md: string[] = [
 ];
 const prof = rows.find((r) => r.system === 'nordgraph (cpu profile)');
 if (prof?.extra) {
-  md.push('', '## Where nordgraph spends its time (S1 @0 ms, self time)', '');
+  md.push('', '## Where nordgraph spends its time (S1 @0 ms, self time)', '', 'Functions:', '');
   for (const [k, v] of Object.entries(prof.extra)) if (k.startsWith('top')) md.push(`- ${v}`);
+  md.push('', 'Owners (npm package or repository file):', '');
+  for (const [k, v] of Object.entries(prof.extra)) if (k.startsWith('owner')) md.push(`- ${v}`);
 }
 if (skipped.length) md.push('', '## Skipped or failed', '', ...skipped.map((s) => `- ${s}`));
 md.push('');

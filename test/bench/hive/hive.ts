@@ -136,7 +136,9 @@ export function ensureInstalled(log: (l: string) => void): void {
 }
 
 async function token(url: string, init: RequestInit, field: 'token' | 'access_token'): Promise<string> {
-  const res = await fetch(url, init);
+  // Once more on a network failure: a keep-alive socket the sandbox closed while this process was
+  // busy fails the first POST on it (fetch retries no POST by itself).
+  const res = await fetch(url, init).catch(() => fetch(url, init));
   if (!res.ok) throw new Error(`token endpoint ${url} answered ${res.status}`);
   return ((await res.json()) as Record<string, string>)[field]!;
 }
