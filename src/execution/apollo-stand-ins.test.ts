@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
 import { apolloStandInsPlugin } from '../../scripts/esbuild-options.js';
+import { bundleApolloServer } from '../../test/helpers/apollo-bundle.js';
 import { createHash } from './apollo-createhash.js';
 import MemoNegotiator from './negotiator-memo.js';
 
@@ -85,18 +85,7 @@ describe('Apollo stand-ins of the gateway bundles (scripts/esbuild-options.ts)',
   });
 
   it('takes the place of Apollo’s imports in a bundle made with the plugin, and only there', async () => {
-    const bundle = async (plugins: (typeof apolloStandInsPlugin)[]) => {
-      const out = await build({
-        stdin: { contents: "export { ApolloServer } from '@apollo/server';", resolveDir: process.cwd() },
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        write: false,
-        logLevel: 'silent',
-        plugins,
-      });
-      return out.outputFiles[0]!.text;
-    };
+    const bundle = bundleApolloServer;
     const patched = await bundle([apolloStandInsPlugin]);
     const plain = await bundle([]);
     expect(plain).toContain('node_modules/sha.js/');

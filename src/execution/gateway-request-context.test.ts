@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
 import { HeaderMap } from '@apollo/server';
 import { apolloStandInsPlugin } from '../../scripts/esbuild-options.js';
+import { bundleApolloServer } from '../../test/helpers/apollo-bundle.js';
 import { makeGatewayGraphQLRequestContext } from './gateway-request-context.js';
 
 type Make = typeof makeGatewayGraphQLRequestContext;
@@ -97,18 +97,7 @@ describe('gateway request context (stand-in for Apollo Server 5 utils/makeGatewa
   });
 
   it('takes Apollo’s place in a bundle made with the plugin, and only there', async () => {
-    const bundle = async (plugins: (typeof apolloStandInsPlugin)[]) => {
-      const out = await build({
-        stdin: { contents: "export { ApolloServer } from '@apollo/server';", resolveDir: process.cwd() },
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        write: false,
-        logLevel: 'silent',
-        plugins,
-      });
-      return out.outputFiles[0]!.text;
-    };
+    const bundle = bundleApolloServer;
     const patched = await bundle([apolloStandInsPlugin]);
     expect(patched).toContain('new GatewayResponseHttp(newRequestContext)');
     expect(patched).not.toMatch(/set status\(newStatus\) \{\s*newRequestContext/);
