@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import RealNegotiator from 'negotiator';
 import { apolloStandInsPlugin } from '../../scripts/esbuild-options.js';
 import { bundleApolloServer } from '../../test/helpers/apollo-bundle.js';
 import { createHash } from './apollo-createhash.js';
@@ -10,12 +11,6 @@ type Hasher = (kind: string) => { update(s: string): { digest(enc: 'hex'): strin
 /** Apollo's own createHash (run unbundled here, where it picks Node's crypto) and sha.js, its fallback. */
 const apollos = (require('@apollo/utils.createhash') as { createHash: Hasher }).createHash;
 const shaJs = require('sha.js') as Hasher;
-type NegotiatorCtor = new (req: { headers: Record<string, string | undefined> }) => {
-  mediaType(a?: string[]): string | undefined;
-  mediaTypes(a?: string[]): string[];
-  language(a?: string[]): string | undefined;
-};
-const RealNegotiator = require('negotiator') as NegotiatorCtor;
 
 // What Apollo Server 5 offers (runHttpQuery, ApolloServer.prefersHTML, requestPipeline).
 const OFFERS = [
