@@ -608,7 +608,7 @@ async function alternatingLatency(
   log: (l: string) => void,
 ): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
-  const ng = await startNordgraph(sb, subjects, { cache: false });
+  const { system: ng, child } = await startNordgraphChild(sb, subjects, { cache: false });
   try {
     const agg = await startAggregator(sb, subjects);
     try {
@@ -622,14 +622,35 @@ async function alternatingLatency(
       for (let k = 1; k <= rounds; k++) {
         for (const sys of systems) {
           const sampler = rssSampler(sys.pid);
+          // nordgraph's GC pauses and event-loop delay during its round (gateway-child `stats`
+          // counts since the last ask), so a round's stall can be told from the machine's.
+          if (sys === ng) await child.ask('stats');
           const r = await open(sys.origin, (i) => sys.request('S1', i), OPEN_RATE.S1, d.open);
+          const stats = sys === ng ? await child.ask('stats') : null;
+          const gc = stats?.gc as { count: number; maxMs: number; major: number } | undefined;
+          const loop = stats?.loopDelay as { p99: number; max: number } | undefined;
+          const inside: Record<string, number> =
+            gc && loop
+              ? {
+                  gcPauses: gc.count,
+                  gcMaxMs: gc.maxMs,
+                  gcMajor: gc.major,
+                  loopDelayP99Ms: loop.p99,
+                  loopDelayMaxMs: loop.max,
+                }
+              : {};
           rows.push({
-            ...row('S1', sys, 10, 'open', r, sampler.stop(), { round: k }, [
+            ...row('S1', sys, 10, 'open', r, sampler.stop(), { round: k, ...inside }, [
               `Side by side: round ${k} of ${rounds}, alternating with the other system.`,
             ]),
             system: `${sys.name} (alternating)`,
           });
-          log(`  ${sys.name} S1 @10ms open ${OPEN_RATE.S1}/s round ${k}: p50 ${r.p50Ms} p99 ${r.p99Ms} ms`);
+          log(
+            `  ${sys.name} S1 @10ms open ${OPEN_RATE.S1}/s round ${k}: p50 ${r.p50Ms} p99 ${r.p99Ms} ms` +
+              (gc && loop
+                ? `; gc ${gc.count} pauses, max ${gc.maxMs} ms, major ${gc.major}; loop delay p99 ${loop.p99} max ${loop.max} ms`
+                : ''),
+          );
         }
       }
     } finally {
