@@ -623,7 +623,8 @@ async function alternatingLatency(
         for (const sys of systems) {
           const sampler = rssSampler(sys.pid);
           // nordgraph's GC pauses and event-loop delay during its round (gateway-child `stats`
-          // counts since the last ask), so a round's stall can be told from the machine's.
+          // counts since the last ask), so a round's stall can be told from the machine's. The loop
+          // delay is monitorEventLoopDelay's at a 10 ms resolution: its values include those 10 ms.
           if (sys === ng) await child.ask('stats');
           const r = await open(sys.origin, (i) => sys.request('S1', i), OPEN_RATE.S1, d.open);
           const stats = sys === ng ? await child.ask('stats') : null;
