@@ -80,9 +80,8 @@ describe('Apollo stand-ins of the gateway bundles (scripts/esbuild-options.ts)',
   });
 
   it('takes the place of Apollo’s imports in a bundle made with the plugin, and only there', async () => {
-    const bundle = bundleApolloServer;
-    const patched = await bundle([apolloStandInsPlugin]);
-    const plain = await bundle([]);
+    const patched = await bundleApolloServer([apolloStandInsPlugin]);
+    const plain = await bundleApolloServer([]);
     expect(plain).toContain('node_modules/sha.js/');
     expect(patched).not.toContain('node_modules/sha.js/');
     expect(patched).toContain('src/execution/apollo-createhash.ts');

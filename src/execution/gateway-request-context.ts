@@ -1,9 +1,9 @@
 /**
  * Stand-in for @apollo/server's internal `utils/makeGatewayGraphQLRequestContext.js` (Apollo
  * Server 5), put in its place by the esbuild bundles that `npm start` and the benchmarks run
- * (scripts/esbuild-options.ts, apolloStandInsPlugin). Same output, field for field, except where `response.http.status`
- * lives: Apollo's version defines it as a getter/setter pair in an object literal, made anew for
- * every operation; here it is one accessor on a class prototype.
+ * (apolloStandInsPlugin, scripts/esbuild-options.ts). Same output, field for field, except where
+ * `response.http.status` lives: Apollo's version defines it as a getter/setter pair in an object
+ * literal, made anew for every operation; here it is one accessor on a class prototype.
  *
  * Why it matters (issue 7, latency at 200 req/s): V8 keeps a per-call accessor literal, and what
  * it reaches, alive through every young-generation GC until the next full GC. That one literal made

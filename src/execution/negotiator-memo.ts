@@ -1,4 +1,4 @@
-import RealNegotiator from 'negotiator';
+import RealNegotiator, { type NegotiatorRequest } from 'negotiator';
 
 /**
  * Stand-in for the `negotiator` package as Apollo Server imports it, in the gateway's bundles
@@ -22,10 +22,6 @@ function remember<V>(memo: Map<string, V>, key: string, value: V): V {
   return value;
 }
 
-interface NegotiatorRequest {
-  headers: Record<string, string | string[] | undefined>;
-}
-
 export default class Negotiator {
   private real: RealNegotiator | null = null;
   constructor(private readonly request: NegotiatorRequest) {}
@@ -37,10 +33,11 @@ export default class Negotiator {
   /** The memo key, or null when this request's Accept header is not memoised. */
   private key(available: readonly string[] | undefined): string | null {
     const accept = this.request.headers.accept;
-    if (accept !== undefined && typeof accept !== 'string') return null;
-    if (accept !== undefined && accept.length > MAX_MEMO_ACCEPT) return null;
+    const offered = available ? available.join('\u0000') : '\u0001';
     // undefined (no header: every type acceptable) and '' (nothing acceptable) differ.
-    return `${accept === undefined ? '\u0001' : accept}\u0000${available ? available.join('\u0000') : '\u0001'}`;
+    if (accept === undefined) return `\u0001\u0000${offered}`;
+    if (typeof accept !== 'string' || accept.length > MAX_MEMO_ACCEPT) return null;
+    return `${accept}\u0000${offered}`;
   }
 
   mediaType(available?: string[]): string | undefined {

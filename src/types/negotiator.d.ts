@@ -1,6 +1,6 @@
 // The `negotiator` package (1.x) ships no types; what src/execution/negotiator-memo.ts uses of it.
 declare module 'negotiator' {
-  interface NegotiatorRequest {
+  export interface NegotiatorRequest {
     headers: Record<string, string | string[] | undefined>;
   }
   export default class Negotiator {

@@ -341,12 +341,7 @@ async function startApolloFloor(sb: RemoteSandbox, subjects: Subjects): Promise<
   };
 }
 
-async function startHiveSystem(
-  sb: RemoteSandbox,
-  subjects: Subjects,
-  log: (l: string) => void,
-): Promise<System> {
-  ensureInstalled(log);
+async function startHiveSystem(sb: RemoteSandbox, subjects: Subjects): Promise<System> {
   const hive = await startHive(sb, subjects.ownOrgNr, `${ROOT}bench-results/hive`);
   pinning.pin(hive.pid, 1);
   const headers = { 'content-type': 'application/json', accept: 'application/json' };
@@ -840,11 +835,12 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
   // Hive Gateway's first-use install runs here, before any connection is open: npm ci under
   // spawnSync blocks this process for a minute, and keep-alive sockets to the sandbox idle past
   // its timeout meanwhile, so the next fetch on one failed ("fetch failed": Hive was not measured
-  // in first runs). A failed install is reported where Hive would start (startHiveSystem).
+  // in first runs). A failed install is not tried again mid-run: it becomes Hive's row's reason.
+  let hiveInstall: Error | null = null;
   try {
     ensureInstalled(log);
-  } catch {
-    // startHiveSystem tries again and records the reason in Hive's row.
+  } catch (err) {
+    hiveInstall = err instanceof Error ? err : new Error(String(err));
   }
   const t0 = performance.now();
   const sandbox = await Child.start<{ type: 'ready'; sandbox: RemoteSandbox }>('sandbox-child.ts', {});
@@ -861,7 +857,7 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
     const starters: [string, () => Promise<System>][] = [
       ['nordgraph', () => startNordgraph(sb, subjects, { cache: false })],
       ['aggregator', () => startAggregator(sb, subjects)],
-      ['hive-gateway', () => startHiveSystem(sb, subjects, log)],
+      ['hive-gateway', () => (hiveInstall ? Promise.reject(hiveInstall) : startHiveSystem(sb, subjects))],
     ];
     for (const [name, start] of starters) {
       let sys: System;
