@@ -1,5 +1,4 @@
 import { getHeapSpaceStatistics } from 'node:v8';
-import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
@@ -7,6 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { startNordgraph } from '../../src/app.js';
 import { UpstreamCache } from '../../src/cache.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { processStats } from './process-stats.js';
 
 /**
  * nordgraph + sandbox in a process of its own, for benchmarks: the load generator runs in the
@@ -110,22 +110,7 @@ function listeners(): number | null {
   return typeof fanOut?.size === 'number' ? fanOut.size : null;
 }
 
-/** GC pauses since the last stats call (count, total, longest, how many over 10 ms). */
-let gcPauses = { count: 0, totalMs: 0, maxMs: 0, over10ms: 0, major: 0 };
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcPauses.count++;
-    // detail.kind: 1 minor (scavenge), 2 major (mark-compact), 4 incremental marking, 8 weak callbacks.
-    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 2) gcPauses.major++;
-    gcPauses.totalMs += e.duration;
-    gcPauses.maxMs = Math.max(gcPauses.maxMs, Math.round(e.duration * 100) / 100);
-    if (e.duration > 10) gcPauses.over10ms++;
-  }
-}).observe({ entryTypes: ['gc'] });
-
-const loop = monitorEventLoopDelay({ resolution: 10 });
-loop.enable();
-const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+const readStats = processStats();
 
 const send = (message: Record<string, unknown>) => process.send?.(message);
 
@@ -162,20 +147,7 @@ process.on('message', (raw: Command) => {
       listeners: listeners(),
     });
   } else if (raw.type === 'stats') {
-    const loopDelay = { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) };
-    loop.reset();
-    const gc = { ...gcPauses, totalMs: Math.round(gcPauses.totalMs) };
-    gcPauses = { count: 0, totalMs: 0, maxMs: 0, over10ms: 0, major: 0 };
-    send({
-      type: 'stats',
-      id: raw.id,
-      rss: process.memoryUsage.rss(),
-      listeners: listeners(),
-      loopDelay,
-      gc,
-      // The clock of --trace-gc lines (ms since the isolate started), to pick out a round's GCs.
-      uptimeMs: Math.round(performance.now()),
-    });
+    send({ type: 'stats', id: raw.id, rss: process.memoryUsage.rss(), listeners: listeners(), ...readStats() });
   } else if (raw.type === 'close') {
     app.close().then(
       () => process.exit(0),

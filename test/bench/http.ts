@@ -28,6 +28,7 @@ import { closed, open, type LoadResult, type RequestSpec } from './load.js';
 import { Child, GATEWAY_NODE_FLAGS, ROOT, envFlags, mb, pinning, round, rssSampler } from './procs.js';
 import type { RemoteSandbox } from './sandbox-child.js';
 import type { ScenarioOptions, ScenarioRow } from './types.js';
+import type { GcPauses, LoopDelay } from './process-stats.js';
 import { HIVE_QUERIES, ensureInstalled, startHive } from './hive/hive.js';
 
 type ScenarioId = 'S1' | 'S2' | 'S3';
@@ -588,6 +589,29 @@ async function measureSystem(
 const ALTERNATING_ROUNDS = 3;
 
 /**
+ * A child's `stats` answer (process-stats.ts) as row fields (names prefixed, e.g. sandboxGcMaxMs)
+ * and as a log phrase.
+ */
+export function stallsOf(
+  stats: Record<string, unknown>,
+  prefix: string,
+): { fields: Record<string, number>; text: string } {
+  const gc = stats.gc as GcPauses;
+  const loop = stats.loopDelay as LoopDelay;
+  const name = (n: string) => (prefix ? `${prefix}${n[0]!.toUpperCase()}${n.slice(1)}` : n);
+  return {
+    fields: {
+      [name('gcPauses')]: gc.count,
+      [name('gcMaxMs')]: gc.maxMs,
+      [name('gcMajor')]: gc.major,
+      [name('loopDelayP99Ms')]: loop.p99,
+      [name('loopDelayMaxMs')]: loop.max,
+    },
+    text: `gc ${gc.count} pauses, max ${gc.maxMs} ms, major ${gc.major}; loop delay p99 ${loop.p99} max ${loop.max} ms`,
+  };
+}
+
+/**
  * Issue 7's latency target measured side by side: nordgraph and the aggregator both running, S1
  * at OPEN_RATE.S1 with 10 ms upstream, rounds alternating between them so that drift of the
  * shared machine and of the sandbox (its own GC after the heavy scenarios) falls on both. The
@@ -596,6 +620,7 @@ const ALTERNATING_ROUNDS = 3;
  */
 async function alternatingLatency(
   sb: RemoteSandbox,
+  upstream: Child<{ type: 'ready' }>,
   ctl: SandboxControl,
   subjects: Subjects,
   d: Durations,
@@ -617,24 +642,16 @@ async function alternatingLatency(
       for (let k = 1; k <= rounds; k++) {
         for (const sys of systems) {
           const sampler = rssSampler(sys.pid);
-          // nordgraph's GC pauses and event-loop delay during its round (gateway-child `stats`
-          // counts since the last ask), so a round's stall can be told from the machine's. The loop
-          // delay is monitorEventLoopDelay's at a 10 ms resolution: its values include those 10 ms.
+          // GC pauses and event-loop delay during the round, of nordgraph and of the sandbox
+          // (each child's `stats` counts since the last ask), so a round's stall can be put down to
+          // the system under test, the upstream or the machine. The loop delay is
+          // monitorEventLoopDelay's at a 10 ms resolution: its values include those 10 ms.
           if (sys === ng) await child.ask('stats');
+          await upstream.ask('stats');
           const r = await open(sys.origin, (i) => sys.request('S1', i), OPEN_RATE.S1, d.open);
-          const stats = sys === ng ? await child.ask('stats') : null;
-          const gc = stats?.gc as { count: number; maxMs: number; major: number } | undefined;
-          const loop = stats?.loopDelay as { p99: number; max: number } | undefined;
-          const inside: Record<string, number> =
-            gc && loop
-              ? {
-                  gcPauses: gc.count,
-                  gcMaxMs: gc.maxMs,
-                  gcMajor: gc.major,
-                  loopDelayP99Ms: loop.p99,
-                  loopDelayMaxMs: loop.max,
-                }
-              : {};
+          const own = sys === ng ? stallsOf(await child.ask('stats'), '') : null;
+          const up = stallsOf(await upstream.ask('stats'), 'sandbox');
+          const inside: Record<string, number> = { ...own?.fields, ...up.fields };
           rows.push({
             ...row('S1', sys, 10, 'open', r, sampler.stop(), { round: k, ...inside }, [
               `Side by side: round ${k} of ${rounds}, alternating with the other system.`,
@@ -643,9 +660,8 @@ async function alternatingLatency(
           });
           log(
             `  ${sys.name} S1 @10ms open ${OPEN_RATE.S1}/s round ${k}: p50 ${r.p50Ms} p99 ${r.p99Ms} ms` +
-              (gc && loop
-                ? `; gc ${gc.count} pauses, max ${gc.maxMs} ms, major ${gc.major}; loop delay p99 ${loop.p99} max ${loop.max} ms`
-                : ''),
+              (own ? `; ${own.text}` : '') +
+              `; sandbox ${up.text}`,
           );
         }
       }
@@ -909,7 +925,7 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
         'Upstream answers served from the cache after the first round over the subjects: not comparable with the baselines.',
       ]);
     }
-    rows.push(...(await alternatingLatency(sb, ctl, subjects, d, quick ? 1 : ALTERNATING_ROUNDS, log)));
+    rows.push(...(await alternatingLatency(sb, sandbox, ctl, subjects, d, quick ? 1 : ALTERNATING_ROUNDS, log)));
     rows.push(await sandboxDirect(ctl, subjects, 10, d.open));
     rows.push(await profileS1(sb, ctl, subjects, quick ? 3 : 8, log));
   } finally {

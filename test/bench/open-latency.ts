@@ -1,6 +1,6 @@
 import { closed, open } from './load.js';
 import { round, type Child } from './procs.js';
-import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChild } from './http.js';
+import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChild, stallsOf } from './http.js';
 
 /**
  * Focused driver for issue 7's latency target: S1 in the open model (fixed arrival rate, latency
@@ -48,6 +48,7 @@ try {
     for (let round_ = 0; round_ < rounds; round_++) {
       for (const { sys, child } of systems) {
         const before = child ? await child.ask('stats') : null;
+        await sandbox.ask('stats');
         // PROFILE=/tmp/dir: a V8 profile of nordgraph's first measured round (BENCH_PROFILE_KIND=heap
         // and BENCH_HEAP_MINOR=0 for what outlives a scavenge, see gateway-child.ts).
         const profile =
@@ -66,14 +67,13 @@ try {
         await snapped;
         if (profile) await child!.ask('profile-stop', { path: profile });
         const stats = child ? await child.ask('stats') : null;
-        const gc = stats?.gc as
-          { count: number; totalMs: number; maxMs: number; over10ms: number; major: number } | undefined;
+        const up = stallsOf(await sandbox.ask('stats'), 'sandbox');
         console.log(
           `${sys.name.padEnd(26)} S1 @${latencyMs}ms ${rate}/s: p50 ${r.p50Ms} p99 ${r.p99Ms} max ${r.maxMs} ms, errors ${r.errors}` +
-            (gc
-              ? `; gc ${gc.count} pauses, ${gc.totalMs} ms, max ${gc.maxMs} ms, >10ms ${gc.over10ms}, major ${gc.major}` +
-                `; child clock ${String(before?.uptimeMs)}–${String(stats?.uptimeMs)} ms`
-              : ''),
+            (stats
+              ? `; ${stallsOf(stats, '').text}; child clock ${String(before?.uptimeMs)}–${String(stats.uptimeMs)} ms`
+              : '') +
+            `; sandbox ${up.text}`,
         );
       }
     }
