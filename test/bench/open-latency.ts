@@ -1,6 +1,12 @@
 import { closed, open } from './load.js';
 import { round, type Child } from './procs.js';
-import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChild, stallsOf } from './http.js';
+import {
+  startAggregator,
+  startApolloFloor,
+  startBenchSandbox,
+  startNordgraphChild,
+  stallsOf,
+} from './http.js';
 
 /**
  * Focused driver for issue 7's latency target: S1 in the open model (fixed arrival rate, latency
