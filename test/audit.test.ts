@@ -194,6 +194,27 @@ describe('the file sink', () => {
     await again.close();
   });
 
+  it('stamps each record with the time it was read, to the millisecond', async () => {
+    const file = join(dir, 'times.jsonl');
+    const sink = createAuditSink({ file, salt: SALT });
+    const clock = ['2026-12-07T10:00:00.001Z', '2026-12-07T10:00:00.001Z', '2026-12-07T10:00:00.002Z'];
+    let tick = 0;
+    const trail = createRequestAudit({
+      caller: 'app',
+      purpose: 'testing',
+      requestId: 'times',
+      sink,
+      now: () => new Date(clock[Math.min(tick++, clock.length - 1)]!),
+    });
+    trail.read({ subject: SUBJECT, field: 'Query.person', fields: ['firstName'], provider: 'BYNDLE' });
+    trail.read({ subject: OTHER, field: 'Query.person', fields: ['firstName'], provider: 'BYNDLE' });
+    trail.read({ subject: SUBJECT, field: 'Person.customers', fields: ['emails'], provider: 'CONNECT' });
+    await trail.flush();
+    await sink.close();
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    expect(lines.map((l) => (JSON.parse(l) as { at: string }).at)).toEqual(clock);
+  });
+
   it('lists nothing (no error) before anything was recorded', async () => {
     const sink = createAuditSink({ file: join(dir, 'never-written.jsonl'), salt: SALT });
     expect(await sink.listBySubject(SUBJECT)).toEqual({ items: [], hasNextPage: false });

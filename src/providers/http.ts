@@ -10,6 +10,7 @@ import {
   type ResilienceOptions,
 } from './resilience.js';
 import type { TokenCache } from './tokens.js';
+import { flatString } from '../flat-strings.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -257,7 +258,8 @@ export class ProviderHttp {
     const headers: Record<string, string> = req.headers
       ? { accept: 'application/json', ...req.headers }
       : { accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
+    // The client's own token is memoised with its header; an end user's (req.bearer) is not kept.
+    if (token) headers.authorization = req.bearer ? `Bearer ${token}` : this.bearerHeader(token);
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
@@ -281,6 +283,17 @@ export class ProviderHttp {
       });
       this.pool.dispatch({ method: req.method, path, headers, body }, exchange);
     });
+  }
+
+  /** `Bearer <token>` for the client's own token, built once per token: one serves thousands of calls. */
+  private lastBearer: { token: string; header: string } | null = null;
+  private bearerHeader(token: string): string {
+    const last = this.lastBearer;
+    if (last?.token === token) return last.header;
+    // Flattened now, once, rather than by undici's header check on every call.
+    const header = flatString(`Bearer ${token}`);
+    this.lastBearer = { token, header };
+    return header;
   }
 
   private transportFailure(req: UpstreamRequest<z.ZodType>, err: unknown): UpstreamError {

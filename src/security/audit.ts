@@ -407,6 +407,19 @@ export function createRequestAudit(options: RequestAuditOptions): AuditTrail {
   const callerId = typeof options.caller === 'string' ? options.caller : options.caller.id;
   const purpose = options.purpose ?? null;
   const now = options.now ?? (() => new Date());
+  // The ISO time of the last record made, for the next one made within the same millisecond
+  // (toISOString was ~1% of a person card's CPU, with a record per person and customer read).
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  const at = (): string => {
+    const d = now();
+    const ms = d.getTime();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = d.toISOString();
+    }
+    return lastIso;
+  };
   let pending = new Map<string, { record: AuditRecord; fields: Set<string> }>();
 
   return {
@@ -424,7 +437,7 @@ export function createRequestAudit(options: RequestAuditOptions): AuditTrail {
       if (!p) {
         p = {
           record: {
-            at: now().toISOString(),
+            at: at(),
             requestId: options.requestId,
             callerId,
             purpose,

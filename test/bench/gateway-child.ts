@@ -147,7 +147,13 @@ process.on('message', (raw: Command) => {
       listeners: listeners(),
     });
   } else if (raw.type === 'stats') {
-    send({ type: 'stats', id: raw.id, rss: process.memoryUsage.rss(), listeners: listeners(), ...readStats() });
+    send({
+      type: 'stats',
+      id: raw.id,
+      rss: process.memoryUsage.rss(),
+      listeners: listeners(),
+      ...readStats(),
+    });
   } else if (raw.type === 'close') {
     app.close().then(
       () => process.exit(0),

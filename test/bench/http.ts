@@ -925,7 +925,9 @@ export async function run(options: ScenarioOptions): Promise<ScenarioRow[]> {
         'Upstream answers served from the cache after the first round over the subjects: not comparable with the baselines.',
       ]);
     }
-    rows.push(...(await alternatingLatency(sb, sandbox, ctl, subjects, d, quick ? 1 : ALTERNATING_ROUNDS, log)));
+    rows.push(
+      ...(await alternatingLatency(sb, sandbox, ctl, subjects, d, quick ? 1 : ALTERNATING_ROUNDS, log)),
+    );
     rows.push(await sandboxDirect(ctl, subjects, 10, d.open));
     rows.push(await profileS1(sb, ctl, subjects, quick ? 3 : 8, log));
   } finally {

@@ -9,6 +9,7 @@ import type {
 } from '../../domain.js';
 import type { AjourholdChange, ByndleWebhook, PhoneReservation } from '../../generated/resolvers-types.js';
 import type { LoaderDeps } from '../deps.js';
+import { lazyMembers } from '../lazy-members.js';
 import type { ByndleClient, ByndlePersonLookupInput } from './client.js';
 import {
   toAjourholdChange,
@@ -78,6 +79,8 @@ async function eachKey<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): 
   );
 }
 
+const makeByndleLoaderSet = lazyMembers<ByndleLoaders>();
+
 export function createByndleLoaderSet(client: ByndleClient, deps: LoaderDeps): ByndleLoaders {
   const { cache } = deps;
   const options = { maxBatchSize: MAX_BATCH_SIZE };
@@ -109,8 +112,8 @@ export function createByndleLoaderSet(client: ByndleClient, deps: LoaderDeps): B
     if (!ext || !ext.person.byndleId) return;
     const byndleId = ext.person.byndleId;
     extendedByByndleId.set(byndleId, ext);
-    personByByndleId.prime(byndleId, ext);
-    if (ext.person.nationalId) personByNationalId.prime(ext.person.nationalId, ext.person);
+    set.personByByndleId.prime(byndleId, ext);
+    if (ext.person.nationalId) set.personByNationalId.prime(ext.person.nationalId, ext.person);
     // The next request may ask by the other key: store the answer under it too.
     if (twinCacheKey === 'byndleId') {
       storeQuietly(cache.key('personExtended', 'byndleId', byndleId), ext);
@@ -135,86 +138,6 @@ export function createByndleLoaderSet(client: ByndleClient, deps: LoaderDeps): B
     return ext;
   };
 
-  const personByNationalId: DataLoader<string, PersonModel | null> = new DataLoader(
-    (nationalIds) =>
-      eachKey(nationalIds, (nationalId) => {
-        const p = loadExtended({ nationalId }).then((ext) => ext?.person ?? null);
-        nationalIdLoadsInFlight.add(p);
-        const done = () => nationalIdLoadsInFlight.delete(p);
-        p.then(done, done);
-        return p;
-      }),
-    options,
-  );
-
-  const personByByndleId: DataLoader<string, PersonExtendedModel | null> = new DataLoader(
-    async (byndleIds) => {
-      // Let national-id batches queued in the same tick start first, so they count as in flight.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (nationalIdLoadsInFlight.size > 0) await Promise.allSettled([...nationalIdLoadsInFlight]);
-      return eachKey(
-        byndleIds,
-        async (byndleId) => extendedByByndleId.get(byndleId) ?? loadExtended({ byndleId }),
-      );
-    },
-    options,
-  );
-
-  const personByPhone = new DataLoader<string, PersonModel | null>(
-    (numbers) =>
-      eachKey(numbers, (phoneNumber) =>
-        through(
-          'person',
-          ['phoneOwner', phoneNumber],
-          async () => {
-            const body = await client.phoneOwner(phoneNumber);
-            return body ? toPerson(body.owner) : null;
-          },
-          personSubjects,
-        ),
-      ),
-    options,
-  );
-
-  const phoneReservation = new DataLoader<string, PhoneReservation | null>(
-    (numbers) =>
-      eachKey(numbers, (phoneNumber) =>
-        through('phones', ['phoneReservations', phoneNumber], async () => {
-          const body = await client.phoneReservations(phoneNumber);
-          return body ? toPhoneReservation(body) : null;
-        }),
-      ),
-    options,
-  );
-
-  const personMatch = new DataLoader<ByndlePersonLookupInput, PersonMatchResult | null, string>(
-    (inputs) =>
-      eachKey(inputs, (input) =>
-        through(
-          'person',
-          ['match', matchKey(input)],
-          async () => {
-            const body = await client.lookupPerson(input);
-            return body ? toMatch(body) : null;
-          },
-          (m) => personSubjects(m?.person ?? null),
-        ),
-      ),
-    { ...options, cacheKeyFn: matchKey },
-  );
-
-  const business = new DataLoader<string, BusinessModel | null>(
-    (orgNrs) =>
-      eachKey(orgNrs, (orgNr) =>
-        // Always all roles: one call serves every `roles(types:)` filter in the query and later ones.
-        through('business', [orgNr], async () => {
-          const body = await client.business(orgNr);
-          return body ? toBusiness(body) : null;
-        }),
-      ),
-    options,
-  );
-
   const loadVehicle = async (key: { regNr: string } | { vin: string }) => {
     const v = await through<VehicleModel | null>(
       'vehicle',
@@ -225,62 +148,124 @@ export function createByndleLoaderSet(client: ByndleClient, deps: LoaderDeps): B
       },
     );
     if (v) {
-      vehicleByRegNr.prime(v.registrationNumber, v);
-      if (v.vin) vehicleByVin.prime(v.vin, v);
+      set.vehicleByRegNr.prime(v.registrationNumber, v);
+      if (v.vin) set.vehicleByVin.prime(v.vin, v);
     }
     return v;
   };
-  const vehicleByRegNr: DataLoader<string, VehicleModel | null> = new DataLoader(
-    (regNrs) => eachKey(regNrs, (regNr) => loadVehicle({ regNr })),
-    options,
-  );
-  const vehicleByVin: DataLoader<string, VehicleModel | null> = new DataLoader(
-    (vins) => eachKey(vins, (vin) => loadVehicle({ vin })),
-    options,
-  );
 
-  // Ajourhold lists change with every nightly run and every added entry: deduplicated within a
-  // request, never cached across requests.
-  const ajourholdEntries = new DataLoader<AjourholdPageKey, AjourholdPage<AjourholdEntryModel>, string>(
-    (keys) =>
-      eachKey(keys, async (k) => {
-        const body = await client.ajourholdEntries(k);
-        return { items: body.items.map(toAjourholdEntry), totalCount: body.totalCount };
-      }),
-    { ...options, cacheKeyFn: (k) => `${k.page}:${k.pageSize}` },
-  );
-  const ajourholdChanges = new DataLoader<
-    AjourholdPageKey & { since: string },
-    AjourholdPage<AjourholdChange>,
-    string
-  >(
-    (keys) =>
-      eachKey(keys, async (k) => {
-        const body = await client.ajourholdChanges(k.since, k);
-        return { items: body.items.map(toAjourholdChange), totalCount: body.totalCount };
-      }),
-    { ...options, cacheKeyFn: (k) => `${k.since}:${k.page}:${k.pageSize}` },
-  );
-  const webhook = new DataLoader<'current', ByndleWebhook | null>((keys) =>
-    eachKey(keys, async () => {
-      const body = await client.webhook();
-      return body ? toWebhook(body) : null;
-    }),
-  );
-
-  return {
-    personByNationalId,
-    personByByndleId,
-    personByPhone,
-    phoneReservation,
-    personMatch,
-    business,
-    vehicleByRegNr,
-    vehicleByVin,
-    ajourholdEntries,
-    ajourholdChanges,
-    webhook,
-  };
+  // Each loader is made on its first read (lazy-members.ts): a query reads few of them.
+  const set: ByndleLoaders = makeByndleLoaderSet({
+    personByNationalId: (): DataLoader<string, PersonModel | null> =>
+      new DataLoader(
+        (nationalIds) =>
+          eachKey(nationalIds, (nationalId) => {
+            const p = loadExtended({ nationalId }).then((ext) => ext?.person ?? null);
+            nationalIdLoadsInFlight.add(p);
+            const done = () => nationalIdLoadsInFlight.delete(p);
+            p.then(done, done);
+            return p;
+          }),
+        options,
+      ),
+    personByByndleId: (): DataLoader<string, PersonExtendedModel | null> =>
+      new DataLoader(async (byndleIds) => {
+        // Let national-id batches queued in the same tick start first, so they count as in flight.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (nationalIdLoadsInFlight.size > 0) await Promise.allSettled([...nationalIdLoadsInFlight]);
+        return eachKey(
+          byndleIds,
+          async (byndleId) => extendedByByndleId.get(byndleId) ?? loadExtended({ byndleId }),
+        );
+      }, options),
+    personByPhone: () =>
+      new DataLoader<string, PersonModel | null>(
+        (numbers) =>
+          eachKey(numbers, (phoneNumber) =>
+            through(
+              'person',
+              ['phoneOwner', phoneNumber],
+              async () => {
+                const body = await client.phoneOwner(phoneNumber);
+                return body ? toPerson(body.owner) : null;
+              },
+              personSubjects,
+            ),
+          ),
+        options,
+      ),
+    phoneReservation: () =>
+      new DataLoader<string, PhoneReservation | null>(
+        (numbers) =>
+          eachKey(numbers, (phoneNumber) =>
+            through('phones', ['phoneReservations', phoneNumber], async () => {
+              const body = await client.phoneReservations(phoneNumber);
+              return body ? toPhoneReservation(body) : null;
+            }),
+          ),
+        options,
+      ),
+    personMatch: () =>
+      new DataLoader<ByndlePersonLookupInput, PersonMatchResult | null, string>(
+        (inputs) =>
+          eachKey(inputs, (input) =>
+            through(
+              'person',
+              ['match', matchKey(input)],
+              async () => {
+                const body = await client.lookupPerson(input);
+                return body ? toMatch(body) : null;
+              },
+              (m) => personSubjects(m?.person ?? null),
+            ),
+          ),
+        { ...options, cacheKeyFn: matchKey },
+      ),
+    business: () =>
+      new DataLoader<string, BusinessModel | null>(
+        (orgNrs) =>
+          eachKey(orgNrs, (orgNr) =>
+            // Always all roles: one call serves every `roles(types:)` filter in the query and later ones.
+            through('business', [orgNr], async () => {
+              const body = await client.business(orgNr);
+              return body ? toBusiness(body) : null;
+            }),
+          ),
+        options,
+      ),
+    vehicleByRegNr: (): DataLoader<string, VehicleModel | null> =>
+      new DataLoader((regNrs) => eachKey(regNrs, (regNr) => loadVehicle({ regNr })), options),
+    vehicleByVin: (): DataLoader<string, VehicleModel | null> =>
+      new DataLoader((vins) => eachKey(vins, (vin) => loadVehicle({ vin })), options),
+    // Ajourhold lists change with every nightly run and every added entry: deduplicated within a
+    // request, never cached across requests.
+    ajourholdEntries: () =>
+      new DataLoader<AjourholdPageKey, AjourholdPage<AjourholdEntryModel>, string>(
+        (keys) =>
+          eachKey(keys, async (k) => {
+            const body = await client.ajourholdEntries(k);
+            return { items: body.items.map(toAjourholdEntry), totalCount: body.totalCount };
+          }),
+        { ...options, cacheKeyFn: (k) => `${k.page}:${k.pageSize}` },
+      ),
+    ajourholdChanges: () =>
+      new DataLoader<AjourholdPageKey & { since: string }, AjourholdPage<AjourholdChange>, string>(
+        (keys) =>
+          eachKey(keys, async (k) => {
+            const body = await client.ajourholdChanges(k.since, k);
+            return { items: body.items.map(toAjourholdChange), totalCount: body.totalCount };
+          }),
+        { ...options, cacheKeyFn: (k) => `${k.since}:${k.page}:${k.pageSize}` },
+      ),
+    webhook: () =>
+      new DataLoader<'current', ByndleWebhook | null>((keys) =>
+        eachKey(keys, async () => {
+          const body = await client.webhook();
+          return body ? toWebhook(body) : null;
+        }),
+      ),
+  });
+  return set;
 }
 
 /** A stable key for a match input: fields in a fixed order, absent fields left out. */
