@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@keyv/redis';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/observability/metrics.js';
-import { createAuditSink, createRequestAudit, type AuditSink } from '../src/security/audit.js';
+import { createAuditSink, createRequestAudit, isoTime, type AuditSink } from '../src/security/audit.js';
 import { subjectRef } from '../src/security/identifiers.js';
 import { sha256Hex } from '../src/security/callers.js';
 import { gql, startTestGateway } from './helpers/gateway.js';
@@ -197,7 +197,13 @@ describe('the file sink', () => {
   it('stamps each record with the time it was read, to the millisecond', async () => {
     const file = join(dir, 'times.jsonl');
     const sink = createAuditSink({ file, salt: SALT });
-    const clock = ['2026-12-07T10:00:00.001Z', '2026-12-07T10:00:00.001Z', '2026-12-07T10:00:00.002Z'];
+    const clock = [
+      '2026-12-07T10:00:00.001Z',
+      '2026-12-07T10:00:00.001Z',
+      '2026-12-07T10:00:00.012Z',
+      '2026-12-07T10:00:01.345Z',
+      '1969-12-31T23:59:59.999Z',
+    ];
     let tick = 0;
     const trail = createRequestAudit({
       caller: 'app',
@@ -209,10 +215,31 @@ describe('the file sink', () => {
     trail.read({ subject: SUBJECT, field: 'Query.person', fields: ['firstName'], provider: 'BYNDLE' });
     trail.read({ subject: OTHER, field: 'Query.person', fields: ['firstName'], provider: 'BYNDLE' });
     trail.read({ subject: SUBJECT, field: 'Person.customers', fields: ['emails'], provider: 'CONNECT' });
+    trail.read({ subject: OTHER, field: 'Person.customers', fields: ['emails'], provider: 'CONNECT' });
+    trail.read({ subject: SUBJECT, field: 'Person.household', fields: ['firstName'], provider: 'BYNDLE' });
     await trail.flush();
     await sink.close();
     const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
     expect(lines.map((l) => (JSON.parse(l) as { at: string }).at)).toEqual(clock);
+  });
+
+  it('writes the same time as toISOString, for times in any order around second boundaries', () => {
+    const base = Date.parse('2026-12-07T23:59:58.990Z');
+    const times = [
+      0,
+      -1,
+      -999,
+      -1000,
+      999,
+      1000,
+      base,
+      base + 10,
+      base + 1010,
+      base - 5000,
+      base + 86_400_000,
+    ];
+    for (let i = 0; i < 2000; i++) times.push(base + Math.floor(Math.random() * 4000) - 2000);
+    expect(times.map(isoTime)).toEqual(times.map((t) => new Date(t).toISOString()));
   });
 
   it('lists nothing (no error) before anything was recorded', async () => {
