@@ -58,8 +58,12 @@ const MAX_FORMATTED_LENGTH = 64;
 
 const invalid = (expected: string): Invalid => ({ ok: false, expected });
 
+/** The digit values of an all-ASCII-digit string (callers check the shape first). */
 function digitsOf(s: string): number[] {
-  return Array.from(s, (c) => c.charCodeAt(0) - 48);
+  // A plain loop: Array.from(s, fn) walks the string's iterator, ~1 µs per national id (issue 7).
+  const d = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) d[i] = s.charCodeAt(i) - 48;
+  return d;
 }
 
 function weightedSum(digits: readonly number[], weights: readonly number[]): number {
