@@ -1,9 +1,9 @@
-import pThrottle from 'p-throttle';
 import type { BaseConfig, ProviderName } from '../config.js';
+import { SlidingWindowLimiter } from './call-rate.js';
 import { UpstreamError } from './errors.js';
 
 /**
- * Upstream resilience, one set per provider (p-throttle for the partner's calls-per-second limit).
+ * Upstream resilience, one set per provider (call-rate.ts for the partner's calls-per-second limit).
  * The chain, outermost first:
  *
  *   deadline (timeoutMs for the whole call, queueing and retries included)
@@ -131,10 +131,10 @@ export class ProviderResilience {
     const { rateLimit, ...rest } = options;
     this.o = { ...RESILIENCE_DEFAULTS, ...rest };
     if (rateLimit) {
-      const throttle = pThrottle({ limit: rateLimit.limit, interval: rateLimit.intervalMs, strict: true });
-      const gate = throttle(() => undefined);
+      const limiter = new SlidingWindowLimiter(rateLimit.limit, rateLimit.intervalMs);
       this.limited = async (deadline, fn) => {
-        await gate();
+        const delay = limiter.reserve();
+        if (delay > 0) await wait(delay, deadline);
         if (deadline.aborted) throw new Refused('deadline');
         return fn(deadline);
       };
