@@ -223,7 +223,7 @@ describe('the file sink', () => {
     expect(lines.map((l) => (JSON.parse(l) as { at: string }).at)).toEqual(clock);
   });
 
-  it('writes the same time as toISOString, for times in any order around second boundaries', () => {
+  it('writes the same time as toISOString, for times in any order around second boundaries and years', () => {
     const base = Date.parse('2026-12-07T23:59:58.990Z');
     const times = [
       0,
@@ -237,6 +237,14 @@ describe('the file sink', () => {
       base + 1010,
       base - 5000,
       base + 86_400_000,
+      // Six-digit years (the extended format) and fractional times (truncated, as Date does).
+      8.64e15,
+      -8.64e15,
+      253_402_300_800_000,
+      -62_167_219_200_001,
+      1.5,
+      -1.5,
+      base + 0.9,
     ];
     for (let i = 0; i < 2000; i++) times.push(base + Math.floor(Math.random() * 4000) - 2000);
     expect(times.map(isoTime)).toEqual(times.map((t) => new Date(t).toISOString()));

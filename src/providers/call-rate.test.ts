@@ -63,6 +63,21 @@ describe('SlidingWindowLimiter', () => {
     expect(mostInWindow(starts, 1_000)).toBe(100);
   });
 
+  it('books nothing for a call that would have to wait past its deadline', () => {
+    let t = 0;
+    const l = new SlidingWindowLimiter(2, 1_000, () => t);
+    expect([l.reserve(), l.reserve()]).toEqual([0, 0]);
+    // Overload: calls that give up (deadline 300 ms away) must not push later calls further out.
+    for (let i = 0; i < 50; i++) expect(l.reserve(300)).toBe(Number.POSITIVE_INFINITY);
+    t = 800;
+    expect(l.reserve(300)).toBe(200);
+    t = 1_000;
+    expect(l.reserve()).toBe(0);
+    // The third start was at 1,000: the next free start is 2,000.
+    expect(l.reserve(999)).toBe(Number.POSITIVE_INFINITY);
+    expect(l.reserve(1_000)).toBe(1_000);
+  });
+
   it('refuses a limit it cannot keep', () => {
     expect(() => new SlidingWindowLimiter(0, 1_000)).toThrow(RangeError);
     expect(() => new SlidingWindowLimiter(1.5, 1_000)).toThrow(RangeError);

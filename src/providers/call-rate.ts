@@ -30,14 +30,17 @@ export class SlidingWindowLimiter {
 
   /**
    * Reserves the next start for one call and returns how long (ms) it must wait first: 0 when it
-   * may start now. The reservation stands even if the caller then gives up (a conservative count).
+   * may start now. When that wait would be longer than `maxWaitMs` (the call's deadline would pass
+   * first), nothing is booked and the answer is Infinity. A booking stands even if the caller then
+   * gives up (a conservative count).
    */
-  reserve(): number {
+  reserve(maxWaitMs = Number.POSITIVE_INFINITY): number {
     const now = this.now();
-    let at = Math.max(now, this.last);
-    if (this.size === this.limit) {
-      // The start `limit` calls back must have left the window before this one may begin.
-      at = Math.max(at, this.starts[this.head]! + this.intervalMs);
+    const full = this.size === this.limit;
+    // When full, the start `limit` calls back must have left the window before this one begins.
+    const at = Math.max(now, this.last, full ? this.starts[this.head]! + this.intervalMs : now);
+    if (at - now > maxWaitMs) return Number.POSITIVE_INFINITY;
+    if (full) {
       this.starts[this.head] = at;
       this.head = (this.head + 1) % this.limit;
     } else {

@@ -1,6 +1,11 @@
 /** One maker per member of T: called at most once, on the member's first read. */
 export type Makers<T> = { readonly [K in keyof T]: () => T[K] };
 
+// Symbol keys: the instance's own state stays out of Object.keys, spreads and JSON, and can never
+// hide a member of the same name.
+const MADE = Symbol('lazyMembers.made');
+const MAKERS = Symbol('lazyMembers.makers');
+
 /**
  * Per-request loader sets whose members are made on first read. A DataLoader costs ~2 µs to make
  * (option checks, its cache map; measured on the bench machine) and an S1 person card reads two
@@ -8,14 +13,17 @@ export type Makers<T> = { readonly [K in keyof T]: () => T[K] };
  *
  * `lazyMembers<T>()` is called once per kind of set, at module load. It defines one class whose
  * prototype gets a getter per member, from the keys of the first makers object it is given (the
- * makers object must name every member of T, so the getters always match T). Per request there
- * is then one instance, its makers and one slot object; the getters are shared, where an object
- * literal with accessors would make them again for every request.
+ * makers object must name every member of T, so the getters always match T; T has no optional
+ * members). Per request there is then one instance, its makers and one slot object; the getters
+ * are shared, where an object literal with accessors would make them again for every request.
  */
 export function lazyMembers<T extends object>(): (makers: Makers<T>) => T {
   class LazySet {
-    readonly made: Partial<T> = {};
-    constructor(readonly makers: Makers<T>) {}
+    readonly [MADE]: Partial<T> = Object.create(null) as Partial<T>;
+    readonly [MAKERS]: Makers<T>;
+    constructor(makers: Makers<T>) {
+      this[MAKERS] = makers;
+    }
   }
   let defined = false;
   const define = (keys: (keyof T & string)[]) => {
@@ -23,9 +31,10 @@ export function lazyMembers<T extends object>(): (makers: Makers<T>) => T {
       Object.defineProperty(LazySet.prototype, key, {
         enumerable: true,
         get(this: LazySet): T[typeof key] {
+          const made = this[MADE];
           // `in`, not `??=`: a member may legitimately be made as undefined or null.
-          if (!(key in this.made)) this.made[key] = this.makers[key]();
-          return this.made[key] as T[typeof key];
+          if (!(key in made)) made[key] = this[MAKERS][key]();
+          return made[key] as T[typeof key];
         },
       });
     }

@@ -85,6 +85,9 @@ export class Deadline {
   aborted = false;
   private cancel: (() => void) | null = null;
 
+  /** @param expiresAt when the deadline passes, on performance.now()'s clock. */
+  constructor(readonly expiresAt: number) {}
+
   /** Sets (or with null, clears) what to cancel when the deadline passes. */
   onAbort(cancel: (() => void) | null): void {
     this.cancel = cancel;
@@ -133,7 +136,10 @@ export class ProviderResilience {
     if (rateLimit) {
       const limiter = new SlidingWindowLimiter(rateLimit.limit, rateLimit.intervalMs);
       this.limited = async (deadline, fn) => {
-        const delay = limiter.reserve();
+        // A call that could not start before its deadline books no start: under overload, calls
+        // timing out in the queue must not push the schedule of every later call further out.
+        const delay = limiter.reserve(deadline.expiresAt - performance.now());
+        if (delay === Number.POSITIVE_INFINITY) throw new Refused('deadline');
         if (delay > 0) await wait(delay, deadline);
         if (deadline.aborted) throw new Refused('deadline');
         return fn(deadline);
@@ -151,7 +157,7 @@ export class ProviderResilience {
    * the cancellation or not.
    */
   execute<T>(safe: boolean, endpoint: string, attempt: (deadline: Deadline) => Promise<T>): Promise<T> {
-    const deadline = new Deadline();
+    const deadline = new Deadline(performance.now() + this.timeoutMs);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         deadline.abort();
