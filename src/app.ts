@@ -170,6 +170,7 @@ export async function startNordgraph(
   const cache = new UpstreamCache({
     redisUrl: config.REDIS_URL,
     keySalt: config.CACHE_KEY_SALT,
+    maxEntries: config.CACHE_MAX_ENTRIES,
     onLookup: metrics.onCacheLookup,
   });
   const webhookSecrets = new WebhookSecrets({ redisUrl: config.REDIS_URL });

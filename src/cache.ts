@@ -1,5 +1,6 @@
 import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
+import { LRUCache } from 'lru-cache';
 import { subjectRef } from './security/identifiers.js';
 
 /** Seconds each kind of upstream answer may be served from cache. */
@@ -23,8 +24,51 @@ export interface UpstreamCacheOptions {
   /** Key material for hashing lookup arguments, so no national id appears in a key. */
   keySalt: string;
   namespace?: string;
+  /**
+   * Memory mode only: entries kept at most (least recently used dropped first). Default
+   * DEFAULT_MEMORY_ENTRIES. Redis mode is bounded by the keys' TTLs and Redis's own policy.
+   */
+  maxEntries?: number;
   /** Observes every read-through lookup (metrics); never given the key or value. */
   onLookup?: (kind: CacheKind, hit: boolean) => void;
+}
+
+/** Entries the memory cache keeps at most unless told otherwise (config: CACHE_MAX_ENTRIES). */
+export const DEFAULT_MEMORY_ENTRIES = 50_000;
+
+/**
+ * Freezes a value and everything it reaches (plain objects and arrays; upstream models hold
+ * nothing else). The memory cache hands the same object to every request that hits it, so no
+ * request may change what another one reads: in strict mode a write throws at once.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** What keyv keeps in a store without serialisation: the value and its expiry. */
+interface StoredEntry {
+  value: unknown;
+  expires?: number | null;
+}
+
+/**
+ * The memory store: an LRU of keyv's entries. A subject index (`subject:<ref>`) may fall out of the
+ * LRU while entries it lists are still read (and so kept); those entries are then dropped with it,
+ * so a person-change event or an erasure request never misses a cached answer about its subject.
+ */
+function memoryStore(max: number): LRUCache<string, StoredEntry> {
+  const store: LRUCache<string, StoredEntry> = new LRUCache<string, StoredEntry>({
+    max,
+    disposeAfter: (entry, key, reason) => {
+      if (reason !== 'evict' || !key.startsWith('subject:') || !Array.isArray(entry.value)) return;
+      for (const k of entry.value as unknown[]) if (typeof k === 'string') store.delete(k);
+    },
+  });
+  return store;
 }
 
 /**
@@ -43,10 +87,25 @@ export class UpstreamCache {
     this.salt = options.keySalt;
     this.onLookup = options.onLookup;
     const namespace = options.namespace ?? 'nordgraph:cache';
+    this.memory = !options.redisUrl;
     this.keyv = options.redisUrl
       ? new Keyv({ store: new KeyvRedis(options.redisUrl), namespace, useKeyPrefix: false })
-      : new Keyv({ namespace });
+      : // Memory: an LRU bounded by entry count (keyv's default Map only forgets an expired entry
+        // when it is read again, so it grew with every subject ever looked up), holding values as
+        // they are, frozen, instead of a JSON string each hit had to parse again (~14% of a cached
+        // person card's CPU). keyv still keeps each entry's expiry and checks it on every read.
+        new Keyv({
+          store: memoryStore(options.maxEntries ?? DEFAULT_MEMORY_ENTRIES),
+          namespace,
+          // One process's own store: its keys need no namespace prefix.
+          useKeyPrefix: false,
+          serialize: undefined,
+          deserialize: undefined,
+        });
   }
+
+  /** True without Redis: values are kept by reference (frozen) rather than serialised. */
+  private readonly memory: boolean;
 
   /**
    * A stable, non-reversible reference for any identifying value: the one subject-reference
@@ -67,12 +126,17 @@ export class UpstreamCache {
   async set(key: string, value: unknown, kind: CacheKind, subjectRefs: string[] = []): Promise<void> {
     const ttlMs = CACHE_TTL_SECONDS[kind] * 1000;
     // Wrapped so that a cached null ("nobody found") is told apart from a miss.
-    await this.keyv.set(key, { v: value }, ttlMs);
+    await this.keyv.set(key, this.kept({ v: value }), ttlMs);
     for (const s of subjectRefs) {
       const indexKey = `subject:${s}`;
       const existing = ((await this.keyv.get<string[]>(indexKey)) ?? []).filter((k) => k !== key);
-      await this.keyv.set(indexKey, [...existing, key], ttlMs);
+      await this.keyv.set(indexKey, this.kept([...existing, key]), ttlMs);
     }
+  }
+
+  /** What the store keeps: in memory the value itself, frozen (Redis keeps a serialised copy). */
+  private kept<T>(value: T): T {
+    return this.memory ? deepFreeze(value) : value;
   }
 
   /** Evicts every cached answer about one subject (person change, erasure request). Returns how many. */

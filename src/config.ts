@@ -24,6 +24,11 @@ const base = z.object({
    * ever appears in a key). Instances sharing a Redis must share it; set it in live mode.
    */
   CACHE_KEY_SALT: z.string().min(16).default('nordgraph-sandbox-cache-salt'),
+  /**
+   * Upstream answers the memory cache keeps at most (without REDIS_URL); the least recently used
+   * go first. Each is one provider answer, a few KB.
+   */
+  CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
   /** Largest accepted HTTP request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(1_000_000),
   /** Fixed sandbox ports (sandbox mode only); 0 picks free ports. */

@@ -11,6 +11,8 @@ import { startAggregator, startApolloFloor, startBenchSandbox, startNordgraphChi
  * request is what the optimisations change.
  *   [PROFILE=/tmp/dir] npx tsx test/bench/cpu-per-request.ts [seconds=8] [only=nordgraph,aggregator]
  * `only` may also name apollo-floor: Apollo Server alone answering S1 from memory (S1 only).
+ * CPU_CACHE=1 runs nordgraph with its upstream cache on (as deployed): after the first round over
+ * the subjects no upstream call is made, so what remains is nordgraph's own cost per request.
  */
 const seconds = Number(process.argv[2] ?? 8);
 const only = (process.argv[3] ?? 'nordgraph,aggregator').split(',');
@@ -30,7 +32,10 @@ try {
   await ctl.latency(0);
   for (const name of only) {
     // BENCH_GATEWAY_FLAGS="--flag …": extra node/V8 flags for nordgraph (see startNordgraphChild).
-    const started = name === 'nordgraph' ? await startNordgraphChild(sb, subjects, { cache: false }) : null;
+    const started =
+      name === 'nordgraph'
+        ? await startNordgraphChild(sb, subjects, { cache: process.env.CPU_CACHE === '1' })
+        : null;
     const sys = started
       ? started.system
       : name === 'apollo-floor'
