@@ -138,9 +138,35 @@ function corkForThisTurn(socket: WebSocket): void {
   }
 }
 
+/** One transport's settings and bookkeeping, shared by all its connections. */
 interface ConnectionSettings {
   readonly highWaterMark: number;
   readonly isProd: boolean;
+  /** Connections the keep-alive pings (empty without keep-alive). */
+  readonly live: Set<Connection>;
+  /** Connections still waiting for connection_init. */
+  readonly awaitingInit: Set<Connection>;
+}
+
+/**
+ * A socket's Connection, kept on the socket itself: the socket's listeners below are four
+ * functions shared by every socket (`this` is the socket, as EventEmitter calls them), not four
+ * closures and their scope per connection (issue 7, S5).
+ */
+const CONNECTION = Symbol('nordgraph.ws.connection');
+type TaggedSocket = WebSocket & { [CONNECTION]?: Connection };
+
+function onSocketMessage(this: TaggedSocket, data: Buffer): void {
+  this[CONNECTION]?.received(data);
+}
+function onSocketPong(this: TaggedSocket): void {
+  this[CONNECTION]?.ponged();
+}
+function onSocketError(this: TaggedSocket, err: Error): void {
+  this[CONNECTION]?.failed(err);
+}
+function onSocketClose(this: TaggedSocket, code: number, reason: Buffer): void {
+  this[CONNECTION]?.closed(code, reason);
 }
 
 /**
@@ -166,6 +192,11 @@ class Connection implements TransportExtra {
   readonly openedAt = Date.now();
   /** A ping went out and its pong has not come back yet. */
   private awaitingPong = false;
+  /** graphql-ws's handler of incoming messages (onMessage), and of the socket's end (opened). */
+  private onText: ((data: string) => Promise<void>) | null = null;
+  onEnd: ((code?: number, reason?: string) => Promise<void>) | null = null;
+  /** The socket emitted an error (it is closed once, on the first). */
+  private errored = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -202,12 +233,40 @@ class Connection implements TransportExtra {
   }
 
   onMessage(cb: (data: string) => Promise<void>): void {
-    this.socket.on('message', (event: Buffer) => {
-      cb(String(event)).catch((err: unknown) => {
-        console.error('Internal error occurred during message handling.', err);
-        this.socket.close(CloseCode.InternalServerError, closeReason(this.settings.isProd, err));
-      });
+    this.onText = cb;
+    this.socket.on('message', onSocketMessage);
+  }
+
+  /** A message from the client, to graphql-ws. */
+  received(data: Buffer): void {
+    const cb = this.onText;
+    if (!cb) return;
+    cb(String(data)).catch((err: unknown) => {
+      console.error('Internal error occurred during message handling.', err);
+      this.socket.close(CloseCode.InternalServerError, closeReason(this.settings.isProd, err));
     });
+  }
+
+  failed(err: Error): void {
+    if (this.errored) return;
+    this.errored = true;
+    console.error('Internal error emitted on a WebSocket socket.', err);
+    this.socket.close(CloseCode.InternalServerError, closeReason(this.settings.isProd, err));
+  }
+
+  closed(code: number, reason: Buffer): void {
+    this.settings.live.delete(this);
+    this.settings.awaitingInit.delete(this);
+    this.spliced = null;
+    if (
+      !this.settings.isProd &&
+      code === CloseCode.SubprotocolNotAcceptable &&
+      this.socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
+    )
+      console.warn('Client asked for the deprecated subprotocol of subscriptions-transport-ws.');
+    const end = this.onEnd;
+    this.onEnd = null;
+    void end?.(code, String(reason));
   }
 
   /** Called every keep-alive interval: a socket that did not answer the last ping is dropped. */
@@ -285,11 +344,10 @@ export function useWsTransport<
       : null;
   // The HTTP server keeps the process alive, not this timer.
   heartbeat?.unref();
-  const settings: ConnectionSettings = { highWaterMark, isProd };
-
   // Connection-init wait as graphql-ws's (4408 when no connection_init came within initWaitMs),
   // with one timer while any socket is waiting. Sockets wait in the order they opened.
   const awaitingInit = new Set<Connection>();
+  const settings: ConnectionSettings = { highWaterMark, isProd, live, awaitingInit };
   let initTimer: NodeJS.Timeout | null = null;
   const checkInit = () => {
     const now = Date.now();
@@ -313,33 +371,17 @@ export function useWsTransport<
     }
   };
 
-  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+  wss.on('connection', (socket: TaggedSocket, request: IncomingMessage) => {
     const connection = new Connection(socket, request, settings);
-    const closed = server.opened(connection, connection);
+    socket[CONNECTION] = connection;
+    connection.onEnd = server.opened(connection, connection);
     awaitInit(connection);
     if (heartbeat) {
       live.add(connection);
-      socket.on('pong', () => connection.ponged());
+      socket.on('pong', onSocketPong);
     }
-    let failed = false;
-    socket.on('error', (err) => {
-      if (failed) return;
-      failed = true;
-      console.error('Internal error emitted on a WebSocket socket.', err);
-      socket.close(CloseCode.InternalServerError, closeReason(isProd, err));
-    });
-    socket.on('close', (code, reason) => {
-      live.delete(connection);
-      awaitingInit.delete(connection);
-      connection.spliced = null;
-      if (
-        !isProd &&
-        code === CloseCode.SubprotocolNotAcceptable &&
-        socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
-      )
-        console.warn('Client asked for the deprecated subprotocol of subscriptions-transport-ws.');
-      void closed(code, String(reason));
-    });
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
   });
 
   return {
