@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { Pool } from 'undici';
 import { createByndleClient } from '../../src/providers/byndle/index.js';
 import { UpstreamCache } from '../../src/cache.js';
@@ -42,6 +43,7 @@ const tokenRes = await fetch(sb.tokenUrls.byndle!, {
   headers: { auth: `${sb.credentials.byndle.username}:${sb.credentials.byndle.password}` },
 });
 const token = ((await tokenRes.json()) as { token: string }).token;
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 const path = `${base.pathname.replace(/\/$/, '')}/v1/lookup/person/extended?nationalId=`;
 
 const variants: Record<string, (i: number) => Promise<unknown>> = {
@@ -54,6 +56,26 @@ const variants: Record<string, (i: number) => Promise<unknown>> = {
     return res.body.json();
   },
   'nordgraph byndle.personExtended': (i) => byndle.personExtended({ nationalId: ids[i % ids.length]! }),
+  'node:http keep-alive + JSON.parse': (i) =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          path: path + encodeURIComponent(ids[i % ids.length]!),
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    }),
 };
 
 async function run(fn: (i: number) => Promise<unknown>): Promise<number> {
