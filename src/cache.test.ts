@@ -74,4 +74,36 @@ describe('the memory upstream cache', () => {
     }
     expect(await cache.get(a)).toBeUndefined();
   });
+
+  it('lists every answer stored at once about one subject, so an eviction misses none', async () => {
+    const cache = make();
+    const subject = cache.ref('01017012345');
+    const keys = Array.from({ length: 5 }, (_, i) => cache.key('personExtended', `k${i}`));
+    await Promise.all(keys.map((k, i) => cache.set(k, { i }, 'personExtended', [subject])));
+    expect(await cache.evictSubject(subject)).toBe(5);
+    for (const k of keys) expect(await cache.get(k)).toBeUndefined();
+  });
+
+  it('keeps an answer just stored when storing it pushes out an older index that lists it', async () => {
+    const cache = make(100);
+    const subject = cache.ref('01017012345');
+    const a = cache.key('personExtended', 'nationalId', '01017012345');
+    await cache.set(a, { p: 1 }, 'personExtended', [subject]);
+    // 99 more entries: `a` (the oldest) is pushed out, its subject's index is now the oldest.
+    for (let i = 0; i < 99; i++) await cache.set(cache.key('vehicle', `EF${i}`), { i }, 'vehicle');
+    expect(await cache.get(a)).toBeUndefined();
+    // Storing `a` again pushes out that index, which still lists `a`: `a` stays, listed anew.
+    await cache.set(a, { p: 2 }, 'personExtended', [subject]);
+    expect(await cache.get(a)).toEqual({ p: 2 });
+    expect(await cache.evictSubject(subject)).toBe(1);
+    expect(await cache.get(a)).toBeUndefined();
+  });
+
+  it('stores values holding byte arrays (left unfrozen) without failing the read-through', async () => {
+    const cache = make();
+    const key = cache.key('vehicle', 'bytes');
+    const value = await cache.through(key, 'vehicle', () => Promise.resolve({ raw: Buffer.from('ab') }));
+    expect(Object.isFrozen(value)).toBe(true);
+    expect((await cache.get<{ raw: Buffer }>(key))!.raw.toString()).toBe('ab');
+  });
 });

@@ -37,17 +37,22 @@ export interface UpstreamCacheOptions {
 export const DEFAULT_MEMORY_ENTRIES = 50_000;
 
 /**
- * Freezes a value and everything it reaches (plain objects and arrays; upstream models hold
- * nothing else). The memory cache hands the same object to every request that hits it, so no
- * request may change what another one reads: in strict mode a write throws at once.
+ * Freezes a value and everything it reaches (upstream models are plain objects and arrays). The
+ * memory cache hands the same object to every request that hits it, so no request may change what
+ * another one reads: in strict mode a write throws at once. Byte arrays cannot be frozen and are
+ * left as they are (no model holds one).
  */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
+function deepFreeze<T>(value: T, seen = new Set<object>()): T {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || seen.has(value))
+    return value;
+  seen.add(value);
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v, seen);
   return value;
 }
+
+/** Subject indexes live as long as the longest-lived entry they may list. */
+const INDEX_TTL_MS = Math.max(...Object.values(CACHE_TTL_SECONDS)) * 1000;
 
 /** What keyv keeps in a store without serialisation: the value and its expiry. */
 interface StoredEntry {
@@ -59,13 +64,15 @@ interface StoredEntry {
  * The memory store: an LRU of keyv's entries. A subject index (`subject:<ref>`) may fall out of the
  * LRU while entries it lists are still read (and so kept); those entries are then dropped with it,
  * so a person-change event or an erasure request never misses a cached answer about its subject.
+ * Keys in `writing` are being stored right now (their indexes are written next, and list them
+ * again): an index they push out does not take them along.
  */
-function memoryStore(max: number): LRUCache<string, StoredEntry> {
+function memoryStore(max: number, writing: ReadonlySet<string>): LRUCache<string, StoredEntry> {
   const store: LRUCache<string, StoredEntry> = new LRUCache<string, StoredEntry>({
     max,
     disposeAfter: (entry, key, reason) => {
       if (reason !== 'evict' || !key.startsWith('subject:') || !Array.isArray(entry.value)) return;
-      for (const k of entry.value as unknown[]) if (typeof k === 'string') store.delete(k);
+      for (const k of entry.value as unknown[]) if (typeof k === 'string' && !writing.has(k)) store.delete(k);
     },
   });
   return store;
@@ -95,7 +102,7 @@ export class UpstreamCache {
         // they are, frozen, instead of a JSON string each hit had to parse again (~14% of a cached
         // person card's CPU). keyv still keeps each entry's expiry and checks it on every read.
         new Keyv({
-          store: memoryStore(options.maxEntries ?? DEFAULT_MEMORY_ENTRIES),
+          store: memoryStore(options.maxEntries ?? DEFAULT_MEMORY_ENTRIES, this.writing),
           namespace,
           // One process's own store: its keys need no namespace prefix.
           useKeyPrefix: false,
@@ -106,6 +113,14 @@ export class UpstreamCache {
 
   /** True without Redis: values are kept by reference (frozen) rather than serialised. */
   private readonly memory: boolean;
+  /** Memory mode: keys being stored right now (see memoryStore). */
+  private readonly writing = new Set<string>();
+  /**
+   * Each subject index's read-modify-write and eviction, one after another (per index key, in
+   * this process): two answers about one person stored at once must both be listed, and an
+   * eviction must not run between another update's read and write.
+   */
+  private readonly indexQueue = new Map<string, Promise<unknown>>();
 
   /**
    * A stable, non-reversible reference for any identifying value: the one subject-reference
@@ -125,13 +140,30 @@ export class UpstreamCache {
 
   async set(key: string, value: unknown, kind: CacheKind, subjectRefs: string[] = []): Promise<void> {
     const ttlMs = CACHE_TTL_SECONDS[kind] * 1000;
-    // Wrapped so that a cached null ("nobody found") is told apart from a miss.
-    await this.keyv.set(key, this.kept({ v: value }), ttlMs);
-    for (const s of subjectRefs) {
-      const indexKey = `subject:${s}`;
-      const existing = ((await this.keyv.get<string[]>(indexKey)) ?? []).filter((k) => k !== key);
-      await this.keyv.set(indexKey, this.kept([...existing, key]), ttlMs);
+    if (this.memory) this.writing.add(key);
+    try {
+      // Wrapped so that a cached null ("nobody found") is told apart from a miss.
+      await this.keyv.set(key, this.kept({ v: value }), ttlMs);
+      for (const s of subjectRefs) {
+        const indexKey = `subject:${s}`;
+        await this.inIndexOrder(indexKey, async () => {
+          const existing = ((await this.keyv.get<string[]>(indexKey)) ?? []).filter((k) => k !== key);
+          await this.keyv.set(indexKey, this.kept([...existing, key]), INDEX_TTL_MS);
+        });
+      }
+    } finally {
+      this.writing.delete(key);
     }
+  }
+
+  private inIndexOrder<T>(indexKey: string, run: () => Promise<T>): Promise<T> {
+    const next = (this.indexQueue.get(indexKey) ?? Promise.resolve()).then(run, run);
+    this.indexQueue.set(indexKey, next);
+    const done = () => {
+      if (this.indexQueue.get(indexKey) === next) this.indexQueue.delete(indexKey);
+    };
+    next.then(done, done);
+    return next;
   }
 
   /** What the store keeps: in memory the value itself, frozen (Redis keeps a serialised copy). */
@@ -142,9 +174,11 @@ export class UpstreamCache {
   /** Evicts every cached answer about one subject (person change, erasure request). Returns how many. */
   async evictSubject(subjectRef: string): Promise<number> {
     const indexKey = `subject:${subjectRef}`;
-    const keys = (await this.keyv.get<string[]>(indexKey)) ?? [];
-    await Promise.all([...keys, indexKey].map((k) => this.keyv.delete(k)));
-    return keys.length;
+    return this.inIndexOrder(indexKey, async () => {
+      const keys = (await this.keyv.get<string[]>(indexKey)) ?? [];
+      await Promise.all([...keys, indexKey].map((k) => this.keyv.delete(k)));
+      return keys.length;
+    });
   }
 
   /** Read-through: the cached value, or `load()` stored under `key`. Null answers are cached too. */

@@ -233,8 +233,9 @@ class Connection implements TransportExtra {
   }
 
   onMessage(cb: (data: string) => Promise<void>): void {
+    // graphql-ws calls this once per socket; a second call replaces the handler (one listener).
+    if (!this.onText) this.socket.on('message', onSocketMessage);
     this.onText = cb;
-    this.socket.on('message', onSocketMessage);
   }
 
   /** A message from the client, to graphql-ws. */

@@ -56,13 +56,7 @@ export function startAccessLog(
   trustProxy = 0,
 ): AccessRecord {
   const started = performance.now();
-  // The path without its query (what URL's pathname gives for an origin-form target, without
-  // parsing a whole URL per request).
-  const target = req.url ?? '/';
-  const q = target.indexOf('?');
-  const route = target.startsWith('/')
-    ? routePattern(q === -1 ? target : target.slice(0, q))
-    : routePattern(new URL(target, 'http://localhost').pathname);
+  const route = routePattern(new URL(req.url ?? '/', 'http://localhost').pathname);
   const record: AccessRecord = { requestId: requestIdFrom(req.headers['x-request-id']) };
   byRequest.set(req, record);
   let written = false;

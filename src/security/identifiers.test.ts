@@ -1,7 +1,6 @@
 // danish-ssn reads local date fields off UTC dates; pin the zone so the cross-check is about CPR rules.
 process.env.TZ = 'UTC';
 
-import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { idnr } from '@navikt/fnrvalidator';
 import { FinnishSSN } from 'finnish-ssn';
@@ -572,17 +571,5 @@ describe('masking and pseudonymous references', () => {
     expect(subjectRef('01019012346', 'test-salt')).not.toBe(a);
     expect(subjectRef('01019012345', Buffer.from('test-salt'))).toBe(a);
     expect(() => subjectRef('01019012345', '')).toThrow();
-  });
-
-  it('subjectRef answers from its memo exactly what the HMAC gives, also past the memo size', () => {
-    const salt = 'memo-test-salt';
-    const hmac = (v: string) =>
-      createHmac('sha256', Buffer.from(salt)).update(v, 'utf8').digest('base64url').slice(0, 22);
-    const values = Array.from({ length: 12_000 }, (_, i) => `0101${String(i).padStart(7, '0')}`);
-    for (const v of values) expect(subjectRef(v, salt)).toBe(hmac(v));
-    // Again, oldest first: the first 2,000 have left the 10,000-entry memo, the rest are in it.
-    for (const v of values) expect(subjectRef(v, salt)).toBe(hmac(v));
-    // Another salt never answers from this salt's memo.
-    expect(subjectRef(values[0]!, 'memo-test-salt-2')).not.toBe(hmac(values[0]!));
   });
 });

@@ -7,7 +7,6 @@
  * errors and logs.
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 
 export type Invalid = { ok: false; expected: string };
 export type Valid<Extra extends object = Record<never, never>> = { ok: true; value: string } & Extra;
@@ -385,45 +384,10 @@ export function maskNationalId(value: string): string {
  */
 export function subjectRef(value: string, salt: string | Buffer): string {
   if (salt.length === 0) throw new Error('subjectRef needs a non-empty salt');
-  if (typeof salt !== 'string') return hmacRef(value, createSecretKey(salt));
-  // One request asks for the same subject's reference several times (its cache keys, the
-  // subject index, its audit record: ~10 HMACs of ~2.5 µs for a person card, a tenth of a cached
-  // card's CPU), and popular subjects are asked for again and again. The HMAC key object is made
-  // once per salt; the references of recent values are kept as long as the cache keeps an answer
-  // (REF_MEMO_TTL_MS), so a value held for them is one the upstream cache may hold anyway.
-  const salted = saltState(salt);
-  let ref = salted.memo.get(value);
-  if (ref === undefined) {
-    ref = hmacRef(value, salted.key);
-    salted.memo.set(value, ref);
-  }
-  return ref;
-}
-
-function hmacRef(value: string, key: KeyObject): string {
+  // The HMAC key object is made once per salt (its setup dominates for such short inputs);
+  // references themselves are not memoised, so no national id is kept in memory for them.
+  const key = typeof salt === 'string' ? keyOf(salt) : createSecretKey(salt);
   return createHmac('sha256', key).update(value, 'utf8').digest('base64url').slice(0, 22);
-}
-
-/** References kept per salt at most, and for how long (the longest person answer TTL, 5 min). */
-const REF_MEMO_ENTRIES = 10_000;
-const REF_MEMO_TTL_MS = 300_000;
-
-interface SaltState {
-  key: KeyObject;
-  memo: LRUCache<string, string>;
-}
-const SALTS = new Map<string, SaltState>();
-function saltState(salt: string): SaltState {
-  let state = SALTS.get(salt);
-  if (!state) {
-    state = {
-      key: keyOf(salt),
-      // ttlAutopurge off: an expired reference is dropped when read or pushed out by newer ones.
-      memo: new LRUCache<string, string>({ max: REF_MEMO_ENTRIES, ttl: REF_MEMO_TTL_MS }),
-    };
-    SALTS.set(salt, state);
-  }
-  return state;
 }
 
 const SALT_KEYS = new Map<string, KeyObject>();
