@@ -269,29 +269,10 @@ export function secretsEqual(given: string, expected: string): boolean {
  * answers (used to share one subscription execution between subscribers).
  */
 export function callerKey(caller: Caller, purpose: string | null): string {
-  // An API-key caller is one object for the process's life: its keys are made once per purpose,
-  // not per request. A JWT caller is a new object per request: nothing to gain, nothing kept.
-  if (caller.kind !== 'api-key') return makeCallerKey(caller, purpose);
-  let byPurpose = CALLER_KEYS.get(caller);
-  if (!byPurpose) CALLER_KEYS.set(caller, (byPurpose = new Map()));
-  const p = purpose ?? '';
-  let key = byPurpose.get(p);
-  if (key === undefined) {
-    key = makeCallerKey(caller, purpose);
-    // Purposes are caller-chosen text: a caller sending endless new ones keeps only the latest.
-    if (byPurpose.size >= MAX_PURPOSES_PER_CALLER) byPurpose.clear();
-    byPurpose.set(p, key);
-  }
-  return key;
-}
-const CALLER_KEYS = new WeakMap<Caller, Map<string, string>>();
-
-function makeCallerKey(caller: Caller, purpose: string | null): string {
   // Whether the purpose is allowed is part of the key: two callers of one name (a JWT `sub` with
   // other `purposes`) must never share an answer one of them may not see.
   return `${caller.kind}:${caller.id}|${[...caller.scopes].sort().join(',')}|${purpose ?? ''}|${purposeAllowed(caller, purpose) ? 1 : 0}`;
 }
-const MAX_PURPOSES_PER_CALLER = 64;
 
 /** The purpose a caller declared, if it is one it may declare; else why not. */
 export function purposeAllowed(caller: Caller, purpose: string | null): boolean {
