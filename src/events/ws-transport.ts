@@ -1,45 +1,83 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
-import type { ExecutionResult } from 'graphql';
 import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  parse,
+  subscribe,
+  validate,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import {
+  areGraphQLErrors,
   CloseCode,
   DEPRECATED_GRAPHQL_WS_PROTOCOL,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
   handleProtocols,
-  makeServer,
+  MessageType,
+  parseMessage,
+  stringifyMessage,
+  type Context,
+  type FormattedExecutionResult,
+  type OperationResult,
   type ServerOptions,
+  type SubscribePayload,
 } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { StringInterner } from '../flat-strings.js';
 
 /**
- * graphql-ws on a `ws` server: graphql-ws's own `useServer` (graphql-ws/use/ws) with the same
- * protocol, keep-alive and close behaviour, but a cheaper path for each `next` message, which is
- * what 10,000 subscribers times a burst of events multiply (issue 7, S4):
+ * The server side of graphql-ws's protocol (graphql-transport-ws) on a `ws` server. Messages are
+ * parsed, checked and written with graphql-ws's own functions (parseMessage, stringifyMessage,
+ * handleProtocols, its close codes); the hooks are graphql-ws's ServerOptions, called as its
+ * makeServer calls them. What differs is what a connection and a running subscription keep, and
+ * what each `next` costs, which 10,000 subscribers times a burst of events and 5,000 idle
+ * subscriptions multiply (issue 7, S4 and S5):
  *
+ * - No suspended async function per subscription. graphql-ws's makeServer runs each subscription
+ *   inside the `onMessage` call of its subscribe message (a `for await` loop), so every idle
+ *   subscription kept that frame, its raw message text, three emit closures, the await's
+ *   closures and promises (~1.3 KB measured). Here a subscription is an Operation object that
+ *   pulls its next result with one promise reaction, two handlers made once per operation.
+ * - Per connection: one Connection object that is the socket graphql-ws's hooks see, their
+ *   `ctx` and its `extra`; its four socket listeners are functions shared by all sockets.
+ *   connection_init's params (credentials included) are let go once `onConnect` has read them,
+ *   and the upgrade request once the connection is acknowledged (only its headers stay).
  * - Serialised once: an ExecutionResult shared by many subscribers (events/shared-execution.ts
- *   hands the same object to all of them) is turned into JSON once; graphql-ws then stringifies
- *   only a tiny envelope per socket, and the shared text is spliced in at send time, keyed by
- *   (socket, operation id), so two operations on one socket never mix.
- * - No promise per send while the socket keeps up: graphql-ws awaits `send`, and use/ws made a
- *   promise and a write callback for every message. Here `send` returns nothing until the
- *   socket's unsent bytes pass `highWaterMark`; from then on it waits for that write to finish,
- *   so a slow reader still pushes back on its own subscriptions (and only on them).
+ *   hands the same object to all of them) is turned into JSON once and written into each
+ *   subscriber's `next` envelope.
+ * - No promise per send while the socket keeps up: the next result is pulled when the send is
+ *   done, and a send waits for its write only once the socket's unsent bytes pass
+ *   `highWaterMark`, so a slow reader still pushes back on its own subscriptions (only on them).
  * - One write per socket per turn of the event loop: the socket is corked on its first message
  *   and uncorked at the next check phase, so events delivered together leave in one writev.
- * - The upgrade request is released after connection_ack (only its headers stay in `extra`).
+ * - Keep-alive and the connection-init wait are one timer each for all sockets.
  * - Subscribers sending the same query text share one copy of it (internQueries).
+ *
  * NORDGRAPH_WS_TRANSPORT=graphql-ws uses graphql-ws's own adapter instead (benchmark baseline).
  */
 
-/** What `Extra` adds here: the texts waiting to be spliced into this socket's next messages. */
-export interface TransportExtra extends Extra {
-  /**
-   * operation id → serialised `payload` of its pending `next` message. Made on the first shared
-   * result: an idle subscription's socket has none (an empty Map is ~200 bytes; issue 7, S5).
-   */
-  spliced: Map<string, string> | null;
-}
+/** What the hooks find in `ctx.extra`: graphql-ws's own Extra for `ws` (socket, upgrade request). */
+export type TransportExtra = Extra;
+
+/** The hooks and settings of graphql-ws's ServerOptions this transport runs. */
+export type TransportOptions<P extends Record<string, unknown> | undefined> = Pick<
+  ServerOptions<P, TransportExtra>,
+  | 'schema'
+  | 'context'
+  | 'execute'
+  | 'subscribe'
+  | 'connectionInitWaitTimeout'
+  | 'onConnect'
+  | 'onSubscribe'
+  | 'onOperation'
+  | 'onNext'
+  | 'jsonMessageReviver'
+>;
 
 export interface WsTransportOptions {
   /** Keep-alive ping interval (and pong wait), ms; 0 turns it off. As graphql-ws's default. */
@@ -48,12 +86,6 @@ export interface WsTransportOptions {
   highWaterMark?: number;
   isProd?: boolean;
 }
-
-/** Payload placeholder: graphql-ws stringifies `{}`, send() puts the shared text there. */
-const PLACEHOLDER: ExecutionResult = Object.freeze({}) as ExecutionResult;
-const PLACEHOLDER_TAIL = '"type":"next","payload":{}}';
-const ID_HEAD = '{"id":';
-const ACK_HEAD = '{"type":"connection_ack"';
 
 /** The upgrade request of every acknowledged connection: nothing reads it after connection_init. */
 const RELEASED_REQUEST = Object.freeze({ headers: Object.freeze({}) }) as unknown as IncomingMessage;
@@ -70,28 +102,13 @@ function jsonOf(result: ExecutionResult): string {
 }
 
 /**
- * Query texts of recent subscribe messages. graphql-ws keeps each subscribe message (and so its
- * query text) for as long as the subscription runs; subscribers of one application send the same
- * query, so they can all keep one string instead of a copy each (issue 7, S5).
+ * Query texts of recent subscribe messages. A subscription keeps its subscribe payload (and so
+ * its query text) for as long as it runs; subscribers of one application send the same query, so
+ * they can all keep one string instead of a copy each (issue 7, S5).
  */
 const queryTexts = new StringInterner(256);
 function internQueries(key: string, value: unknown): unknown {
   return key === 'query' && typeof value === 'string' ? queryTexts.get(value) : value;
-}
-
-function wrapDispose(d: { dispose: () => void | Promise<void> }): { dispose: () => Promise<void> } {
-  return { dispose: async () => d.dispose() };
-}
-
-/** Leaves the result's shared text for send() and gives graphql-ws the placeholder; errors go as they are. */
-function shareResult(
-  extra: TransportExtra,
-  id: string,
-  result: ExecutionResult,
-): ExecutionResult | undefined {
-  if (result.errors) return undefined;
-  (extra.spliced ??= new Map()).set(id, jsonOf(result));
-  return PLACEHOLDER;
 }
 
 function closeReason(isProd: boolean, err: unknown): string {
@@ -101,17 +118,8 @@ function closeReason(isProd: boolean, err: unknown): string {
   return Buffer.byteLength(reason) > 123 ? 'Internal server error' : reason;
 }
 
-/** Puts a pending shared payload into graphql-ws's envelope (`{"id":…,"type":"next","payload":{}}`). */
-function splice(data: string, spliced: Map<string, string> | null): string {
-  if (!spliced || spliced.size === 0 || !data.endsWith(PLACEHOLDER_TAIL) || !data.startsWith(ID_HEAD))
-    return data;
-  // The id as graphql-ws wrote it: a JSON string between `{"id":` and `,"type"`.
-  const encoded = data.slice(ID_HEAD.length, data.length - PLACEHOLDER_TAIL.length - 1);
-  const id = encoded.includes('\\') ? (JSON.parse(encoded) as string) : encoded.slice(1, -1);
-  const text = spliced.get(id);
-  if (text === undefined) return data;
-  spliced.delete(id);
-  return `${data.slice(0, -3)}${text}}`;
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof Object(value)[Symbol.asyncIterator] === 'function';
 }
 
 /**
@@ -138,14 +146,20 @@ function corkForThisTurn(socket: WebSocket): void {
   }
 }
 
-/** One transport's settings and bookkeeping, shared by all its connections. */
-interface ConnectionSettings {
+/** One transport's hooks, settings and bookkeeping, shared by all its connections. */
+interface Shared<P extends Record<string, unknown> | undefined> {
+  readonly options: TransportOptions<P>;
+  readonly reviver: (key: string, value: unknown) => unknown;
   readonly highWaterMark: number;
   readonly isProd: boolean;
-  /** Connections the keep-alive pings (empty without keep-alive). */
-  readonly live: Set<Connection>;
+  /** Every open connection (ws's own client tracking is off: it kept a closure per socket). */
+  readonly open: Set<Connection<P>>;
+  /** Connections the keep-alive pings (all of them, unless keep-alive is off). */
+  readonly live: Set<Connection<P>>;
   /** Connections still waiting for connection_init. */
-  readonly awaitingInit: Set<Connection>;
+  readonly awaitingInit: Set<Connection<P>>;
+  /** Set by dispose(): called when the last open connection has closed. */
+  whenAllClosed: (() => void) | null;
 }
 
 /**
@@ -154,10 +168,11 @@ interface ConnectionSettings {
  * closures and their scope per connection (issue 7, S5).
  */
 const CONNECTION = Symbol('nordgraph.ws.connection');
-type TaggedSocket = WebSocket & { [CONNECTION]?: Connection };
+type AnyConnection = Connection<Record<string, unknown> | undefined>;
+type TaggedSocket = WebSocket & { [CONNECTION]?: AnyConnection };
 
 function onSocketMessage(this: TaggedSocket, data: Buffer): void {
-  this[CONNECTION]?.received(data);
+  this[CONNECTION]?.received(String(data));
 }
 function onSocketPong(this: TaggedSocket): void {
   this[CONNECTION]?.ponged();
@@ -170,55 +185,93 @@ function onSocketClose(this: TaggedSocket, code: number, reason: Buffer): void {
 }
 
 /**
- * One WebSocket connection, as graphql-ws sees it twice: the socket it talks to (`protocol`,
- * `send`, `close`, `onMessage`, called as methods) and the `extra` of its context (`socket`,
- * `request`, `spliced`). One object with its methods on the prototype instead of two objects and
- * a closure per method and connection, since every idle subscription keeps its connection
- * (issue 7, S5).
+ * One WebSocket connection: graphql-ws's `ctx` of its hooks (Context) and that context's `extra`
+ * (socket, request) in one object, with its methods on the prototype.
  */
-class Connection implements TransportExtra {
-  readonly protocol: string;
-  spliced: Map<string, string> | null = null;
+class Connection<P extends Record<string, unknown> | undefined>
+  implements Context<P, TransportExtra>, TransportExtra
+{
+  connectionInitReceived = false;
+  acknowledged = false;
+  /** connection_init's payload, while onConnect runs (it holds credentials: not kept after). */
+  connectionParams: Readonly<P> | undefined = undefined;
   /**
    * The upgrade request is for connection_init (authentication reads its headers). Once the
    * connection is acknowledged it is let go: the IncomingMessage with its stream state and
    * header strings would otherwise live as long as the socket.
    */
   request: IncomingMessage;
-  private acknowledged = false;
-  /** connection_init arrived (graphql-ws called onConnect); until then the init wait runs. */
-  initReceived = false;
   /** When the socket opened (Date.now()), for the shared connection-init wait. */
   readonly openedAt = Date.now();
   /** A ping went out and its pong has not come back yet. */
   private awaitingPong = false;
-  /** graphql-ws's handler of incoming messages (onMessage), and of the socket's end (opened). */
-  private onText: ((data: string) => Promise<void>) | null = null;
-  onEnd: ((code?: number, reason?: string) => Promise<void>) | null = null;
   /** The socket emitted an error (it is closed once, on the first). */
   private errored = false;
+  /**
+   * Running operations by id: the first in a field of its own, any more in a Map made when a
+   * second one starts (most clients run one subscription per socket; an empty Map is ~200 B).
+   */
+  private first: Operation<P> | null = null;
+  private more: Map<string, Operation<P>> | null = null;
 
   constructor(
     readonly socket: WebSocket,
     request: IncomingMessage,
-    private readonly settings: ConnectionSettings,
+    private readonly shared: Shared<P>,
   ) {
-    this.protocol = socket.protocol;
     this.request = request;
   }
 
-  send(data: string): void | Promise<void> {
+  /** Context.extra: this object is its own extra (socket, request). */
+  get extra(): TransportExtra {
+    return this;
+  }
+
+  /** Context.subscriptions, made when read (nothing here reads it per message). */
+  get subscriptions(): Record<string, AsyncGenerator<unknown> | AsyncIterable<unknown> | null> {
+    const all: Record<string, AsyncGenerator<unknown> | AsyncIterable<unknown> | null> = Object.create(null);
+    for (const op of this.operations()) {
+      const iterator = op.iterator;
+      all[op.id] = iterator && { [Symbol.asyncIterator]: () => iterator };
+    }
+    return all;
+  }
+
+  private operations(): Operation<P>[] {
+    const ops = this.first ? [this.first] : [];
+    if (this.more) ops.push(...this.more.values());
+    return ops;
+  }
+  private operation(id: string): Operation<P> | undefined {
+    return this.first?.id === id ? this.first : this.more?.get(id);
+  }
+  private add(op: Operation<P>): void {
+    if (!this.first) this.first = op;
+    else (this.more ??= new Map()).set(op.id, op);
+  }
+  /** Removes the operation if it is still the one running under its id. */
+  remove(op: Operation<P>): boolean {
+    if (this.first === op) {
+      this.first = null;
+      return true;
+    }
+    if (this.more?.get(op.id) !== op) return false;
+    this.more.delete(op.id);
+    if (this.more.size === 0) this.more = null;
+    return true;
+  }
+  isRunning(op: Operation<P>): boolean {
+    return this.first === op || this.more?.get(op.id) === op;
+  }
+
+  /**
+   * Writes a message. Returns a promise only while the socket's unsent bytes are above the
+   * high-water mark: then the caller waits for this write before its next one.
+   */
+  send(text: string): void | Promise<void> {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return;
-    if (!this.acknowledged && data.startsWith(ACK_HEAD)) {
-      this.acknowledged = true;
-      // Authentication (connection_init) was the last reader of the upgrade request: from here
-      // on every connection shares one empty stand-in (~350 bytes of headers less per idle
-      // subscription, issue 7 S5).
-      this.request = RELEASED_REQUEST;
-    }
-    const text = splice(data, this.spliced);
-    if (socket.bufferedAmount < this.settings.highWaterMark) {
+    if (socket.bufferedAmount < this.shared.highWaterMark) {
       corkForThisTurn(socket);
       socket.send(text);
       return;
@@ -228,46 +281,127 @@ class Connection implements TransportExtra {
     );
   }
 
-  close(code?: number, reason?: string): void {
+  close(code: number, reason: string): void {
     this.socket.close(code, reason);
   }
 
-  onMessage(cb: (data: string) => Promise<void>): void {
-    // graphql-ws calls this once per socket; a second call replaces the handler (one listener).
-    if (!this.onText) this.socket.on('message', onSocketMessage);
-    this.onText = cb;
+  /** Closes the socket with 4500 after an error in a hook or in the transport itself. */
+  internalError(err: unknown): void {
+    console.error('Internal error occurred during message handling.', err);
+    this.close(CloseCode.InternalServerError, closeReason(this.shared.isProd, err));
   }
 
-  /** A message from the client, to graphql-ws. */
-  received(data: Buffer): void {
-    const cb = this.onText;
-    if (!cb) return;
-    cb(String(data)).catch((err: unknown) => {
-      console.error('Internal error occurred during message handling.', err);
-      this.socket.close(CloseCode.InternalServerError, closeReason(this.settings.isProd, err));
-    });
+  /** A message from the client. */
+  received(data: string): void {
+    let message;
+    try {
+      message = parseMessage(data, this.shared.reviver);
+    } catch {
+      this.close(CloseCode.BadRequest, 'Invalid message received');
+      return;
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        this.init(message.payload).catch((err: unknown) => this.internalError(err));
+        return;
+      case MessageType.Ping:
+        this.send(
+          stringifyMessage(
+            message.payload
+              ? { type: MessageType.Pong, payload: message.payload }
+              : { type: MessageType.Pong },
+          ),
+        );
+        return;
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe: {
+        if (!this.acknowledged) {
+          this.close(CloseCode.Unauthorized, 'Unauthorized');
+          return;
+        }
+        const { id, payload } = message;
+        if (this.operation(id)) {
+          this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+          return;
+        }
+        const op = new Operation(this, id, payload);
+        this.add(op);
+        op.start().catch((err: unknown) => {
+          this.remove(op);
+          this.internalError(err);
+        });
+        return;
+      }
+      case MessageType.Complete: {
+        const op = this.operation(message.id);
+        if (op && this.remove(op)) op.stop();
+        return;
+      }
+      default:
+        // parseMessage lets only the protocol's types through; a server-bound type
+        // (connection_ack, next, error) has no business coming from a client.
+        this.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+    }
   }
 
+  /** connection_init: onConnect decides; then connection_ack (with its payload, if it gave one). */
+  private async init(payload: unknown): Promise<void> {
+    if (this.connectionInitReceived) {
+      this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+      return;
+    }
+    this.connectionInitReceived = true;
+    this.shared.awaitingInit.delete(this);
+    if (payload !== null && typeof payload === 'object' && !Array.isArray(payload))
+      this.connectionParams = payload as Readonly<P>;
+    let permitted: Record<string, unknown> | boolean | void;
+    try {
+      permitted = await this.shared.options.onConnect?.(this);
+    } finally {
+      this.connectionParams = undefined;
+    }
+    if (permitted === false) {
+      this.close(CloseCode.Forbidden, 'Forbidden');
+      return;
+    }
+    this.acknowledged = true;
+    // Authentication was the last reader of the upgrade request: from here on every connection
+    // shares one empty stand-in (~350 bytes of headers less per idle subscription, issue 7 S5).
+    this.request = RELEASED_REQUEST;
+    await this.send(
+      stringifyMessage(
+        typeof permitted === 'object' && permitted !== null && !Array.isArray(permitted)
+          ? { type: MessageType.ConnectionAck, payload: permitted }
+          : { type: MessageType.ConnectionAck },
+      ),
+    );
+  }
+
+  /** The socket emitted an error: closed with 4500, once. */
   failed(err: Error): void {
     if (this.errored) return;
     this.errored = true;
     console.error('Internal error emitted on a WebSocket socket.', err);
-    this.socket.close(CloseCode.InternalServerError, closeReason(this.settings.isProd, err));
+    this.close(CloseCode.InternalServerError, closeReason(this.shared.isProd, err));
   }
 
-  closed(code: number, reason: Buffer): void {
-    this.settings.live.delete(this);
-    this.settings.awaitingInit.delete(this);
-    this.spliced = null;
+  /** The socket closed: every running operation is stopped (its source ends at once). */
+  closed(code: number, _reason: Buffer): void {
+    this.shared.open.delete(this);
+    if (this.shared.open.size === 0) this.shared.whenAllClosed?.();
+    this.shared.live.delete(this);
+    this.shared.awaitingInit.delete(this);
     if (
-      !this.settings.isProd &&
+      !this.shared.isProd &&
       code === CloseCode.SubprotocolNotAcceptable &&
       this.socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
     )
       console.warn('Client asked for the deprecated subprotocol of subscriptions-transport-ws.');
-    const end = this.onEnd;
-    this.onEnd = null;
-    void end?.(code, String(reason));
+    const ops = this.operations();
+    this.first = null;
+    this.more = null;
+    for (const op of ops) op.stop();
   }
 
   /** Called every keep-alive interval: a socket that did not answer the last ping is dropped. */
@@ -285,12 +419,194 @@ class Connection implements TransportExtra {
   ponged(): void {
     this.awaitingPong = false;
   }
+
+  get options(): TransportOptions<P> {
+    return this.shared.options;
+  }
 }
+
+/**
+ * One operation of a connection (a subscribe message), from its hooks to its last message. A
+ * subscription pulls one result at a time from its source and writes it before pulling the next,
+ * as graphql-ws's `for await` loop does, but with two handlers made once per operation instead
+ * of a suspended async function and its awaits.
+ */
+class Operation<P extends Record<string, unknown> | undefined> {
+  /** The running subscription's source (null until it is made, and for queries and mutations). */
+  iterator: AsyncIterator<ExecutionResult> | null = null;
+  private args: ExecutionArgs | null = null;
+  /** Handlers of the pending `next()`: one pair per operation, not per pull. */
+  private readonly onResult = (r: IteratorResult<ExecutionResult>): void => this.pulled(r);
+  private readonly onFailure = (err: unknown): void => this.failed(err);
+
+  constructor(
+    private readonly connection: Connection<P>,
+    readonly id: string,
+    private readonly payload: SubscribePayload,
+  ) {}
+
+  /** The subscribe message's hooks, then its execution. Rejects on a failing hook (4500). */
+  async start(): Promise<void> {
+    const c = this.connection;
+    const options = c.options;
+    const found = await options.onSubscribe?.(c, this.id, this.payload);
+    let args: ExecutionArgs;
+    if (found) {
+      if (areGraphQLErrors(found)) return this.error(found);
+      if (Array.isArray(found))
+        throw new Error(
+          'Invalid return value from onSubscribe hook, expected an array of GraphQLError objects',
+        );
+      args = found as ExecutionArgs;
+    } else {
+      const schema = options.schema;
+      if (!schema) throw new Error('The GraphQL schema is not provided');
+      const partial = {
+        operationName: this.payload.operationName,
+        document: parse(this.payload.query),
+        variableValues: this.payload.variables,
+      };
+      args = {
+        ...partial,
+        schema: typeof schema === 'function' ? await schema(c, this.id, this.payload, partial) : schema,
+      };
+      const invalid = validate(args.schema as GraphQLSchema, args.document);
+      if (invalid.length > 0) return this.error(invalid);
+    }
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) return this.error([new GraphQLError('Unable to identify operation')]);
+    if (!('contextValue' in args)) {
+      const context = options.context;
+      args.contextValue =
+        typeof context === 'function' ? await context(c, this.id, this.payload, args) : context;
+    }
+    let result: Awaited<OperationResult> =
+      operation.operation === 'subscription'
+        ? await (options.subscribe ?? subscribe)(args)
+        : await (options.execute ?? execute)(args);
+    const replaced = await options.onOperation?.(c, this.id, this.payload, args, result);
+    if (replaced) result = await replaced;
+    if (isAsyncIterable(result)) {
+      const iterator = result[Symbol.asyncIterator]();
+      if (!c.isRunning(this)) {
+        // Completed by the client (or its socket closed) while the hooks ran.
+        void iterator.return?.()?.catch(noop);
+        return;
+      }
+      this.iterator = iterator;
+      this.args = args;
+      this.pull();
+      return;
+    }
+    if (c.isRunning(this)) await this.next(result, args);
+    this.complete();
+  }
+
+  /** Client `complete` or socket closed: the source ends now (its listener goes at once). */
+  stop(): void {
+    const iterator = this.iterator;
+    this.iterator = null;
+    this.args = null;
+    if (!iterator?.return) return;
+    Promise.resolve(iterator.return()).catch((err: unknown) =>
+      console.error('Internal error while ending a subscription source.', err),
+    );
+  }
+
+  private pull(): void {
+    const iterator = this.iterator;
+    if (!iterator) return;
+    let pending: Promise<IteratorResult<ExecutionResult>>;
+    try {
+      pending = iterator.next();
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    pending.then(this.onResult, this.onFailure);
+  }
+
+  private pulled(r: IteratorResult<ExecutionResult>): void {
+    const args = this.args;
+    if (!args || !this.connection.isRunning(this)) return;
+    if (r.done) {
+      this.iterator = null;
+      this.args = null;
+      this.complete();
+      return;
+    }
+    let sent: void | Promise<void>;
+    try {
+      sent = this.next(r.value, args);
+    } catch (err) {
+      this.connection.internalError(err);
+      return;
+    }
+    if (sent)
+      sent.then(
+        () => this.pull(),
+        (err: unknown) => this.connection.internalError(err),
+      );
+    else this.pull();
+  }
+
+  /** The source failed: an `error` message with its message, and the operation ends. */
+  private failed(err: unknown): void {
+    if (!this.connection.isRunning(this)) return;
+    this.iterator = null;
+    this.args = null;
+    const original = err instanceof Error ? err : new Error(String(err));
+    const sent = this.error([new GraphQLError(original.message, { originalError: original })]);
+    if (sent) sent.catch(noop);
+  }
+
+  /** A `next` message: the onNext hook's answer, or the result (a shared one serialised once). */
+  private next(result: ExecutionResult, args: ExecutionArgs): void | Promise<void> {
+    const c = this.connection;
+    const own = c.options.onNext?.(c, this.id, this.payload, args, result);
+    if (own instanceof Promise) return own.then((o) => this.sendNext(result, o));
+    return this.sendNext(result, own);
+  }
+
+  private sendNext(result: ExecutionResult, own: FormattedExecutionResult | void): void | Promise<void> {
+    if (own)
+      return this.connection.send(stringifyMessage({ id: this.id, type: MessageType.Next, payload: own }));
+    if (result.errors) {
+      const { errors, ...rest } = result;
+      return this.connection.send(
+        stringifyMessage({
+          id: this.id,
+          type: MessageType.Next,
+          payload: { ...rest, errors: errors.map((e) => e.toJSON()) },
+        }),
+      );
+    }
+    return this.connection.send(
+      `{"id":${JSON.stringify(this.id)},"type":"next","payload":${jsonOf(result)}}`,
+    );
+  }
+
+  /** An `error` message (the operation ends without `complete`), if it still runs. */
+  private error(errors: readonly GraphQLError[]): void | Promise<void> {
+    if (!this.connection.remove(this)) return;
+    return this.connection.send(
+      stringifyMessage({ id: this.id, type: MessageType.Error, payload: errors.map((e) => e.toJSON()) }),
+    );
+  }
+
+  /** `complete`, unless the client completed it (or the socket closed) first. */
+  private complete(): void {
+    if (this.connection.remove(this))
+      void this.connection.send(stringifyMessage({ id: this.id, type: MessageType.Complete }));
+  }
+}
+
+function noop(): void {}
 
 export function useWsTransport<
   P extends Record<string, unknown> | undefined = Record<string, unknown> | undefined,
 >(
-  options: ServerOptions<P, TransportExtra>,
+  options: TransportOptions<P>,
   wss: WebSocketServer,
   {
     keepAliveMs = 12_000,
@@ -298,45 +614,19 @@ export function useWsTransport<
     isProd = process.env.NODE_ENV === 'production',
   }: WsTransportOptions = {},
 ): { dispose: () => Promise<void> } {
-  if (process.env.NORDGRAPH_WS_TRANSPORT === 'graphql-ws')
-    // Benchmark baseline: graphql-ws's own adapter. Its Extra lacks `spliced`, which only this
-    // module's onNext reads, so the options fit as they are.
-    return wrapDispose(useServer(options as unknown as ServerOptions<P, Extra>, wss, keepAliveMs));
-  const userOnNext = options.onNext;
-  const userOnConnect = options.onConnect;
+  if (process.env.NORDGRAPH_WS_TRANSPORT === 'graphql-ws') {
+    // Benchmark baseline: graphql-ws's own server and adapter, with the same hooks.
+    const server = useServer(options, wss, keepAliveMs);
+    return { dispose: async () => server.dispose() };
+  }
   const initWaitMs = options.connectionInitWaitTimeout ?? 3_000;
-  const server = makeServer<P, TransportExtra>({
-    ...options,
-    // The connection-init wait is ours (one timer for all sockets, below): graphql-ws's own keeps
-    // a timer and its closure for the whole life of every connection (issue 7, S5).
-    connectionInitWaitTimeout: 0,
-    // graphql-ws calls onConnect exactly when it takes connection_init.
-    onConnect: (ctx) => {
-      (ctx.extra as Connection).initReceived = true;
-      awaitingInit.delete(ctx.extra as Connection);
-      return userOnConnect?.(ctx);
-    },
-    jsonMessageReviver: options.jsonMessageReviver ?? internQueries,
-    // The caller's hook first (it formats errors); a result it leaves alone and that has no
-    // errors goes out as shared text.
-    onNext: (ctx, id, payload, args, result) => {
-      const own = userOnNext?.(ctx, id, payload, args, result);
-      // Not async unless the hook is: graphql-ws awaits the answer either way.
-      if (own instanceof Promise) return own.then((o) => o || shareResult(ctx.extra, id, result));
-      return own || shareResult(ctx.extra, id, result);
-    },
-  });
   wss.options.handleProtocols = handleProtocols;
-
-  wss.once('error', (err) => {
-    console.error('Internal error emitted on the WebSocket server.', err);
-    for (const client of wss.clients) client.close(CloseCode.InternalServerError, closeReason(isProd, err));
-  });
 
   // Keep-alive as graphql-ws's useServer (ping every keepAliveMs, terminate a socket whose pong
   // has not come by the next ping), but one timer for all sockets instead of an interval, a
   // timeout and a `once('pong')` listener per socket (issue 7, S5).
-  const live = new Set<Connection>();
+  const open = new Set<Connection<P>>();
+  const live = new Set<Connection<P>>();
   const heartbeat =
     keepAliveMs > 0 && Number.isFinite(keepAliveMs)
       ? setInterval(() => {
@@ -347,15 +637,24 @@ export function useWsTransport<
   heartbeat?.unref();
   // Connection-init wait as graphql-ws's (4408 when no connection_init came within initWaitMs),
   // with one timer while any socket is waiting. Sockets wait in the order they opened.
-  const awaitingInit = new Set<Connection>();
-  const settings: ConnectionSettings = { highWaterMark, isProd, live, awaitingInit };
+  const awaitingInit = new Set<Connection<P>>();
+  const shared: Shared<P> = {
+    options,
+    reviver: options.jsonMessageReviver ?? internQueries,
+    highWaterMark,
+    isProd,
+    open,
+    live,
+    awaitingInit,
+    whenAllClosed: null,
+  };
   let initTimer: NodeJS.Timeout | null = null;
   const checkInit = () => {
     const now = Date.now();
     for (const c of awaitingInit) {
       if (now - c.openedAt < initWaitMs) break;
       awaitingInit.delete(c);
-      if (!c.initReceived)
+      if (!c.connectionInitReceived)
         c.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
     }
     if (awaitingInit.size === 0 && initTimer) {
@@ -363,7 +662,7 @@ export function useWsTransport<
       initTimer = null;
     }
   };
-  const awaitInit = (c: Connection) => {
+  const awaitInit = (c: Connection<P>) => {
     if (!(initWaitMs > 0 && Number.isFinite(initWaitMs))) return;
     awaitingInit.add(c);
     if (!initTimer) {
@@ -372,18 +671,31 @@ export function useWsTransport<
     }
   };
 
-  wss.on('connection', (socket: TaggedSocket, request: IncomingMessage) => {
-    const connection = new Connection(socket, request, settings);
-    socket[CONNECTION] = connection;
-    connection.onEnd = server.opened(connection, connection);
+  const onError = (err: Error) => {
+    console.error('Internal error emitted on the WebSocket server.', err);
+    for (const c of open) c.close(CloseCode.InternalServerError, closeReason(isProd, err));
+  };
+  wss.once('error', onError);
+
+  const onConnection = (socket: TaggedSocket, request: IncomingMessage) => {
+    const connection = new Connection<P>(socket, request, shared);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket[CONNECTION] = connection as unknown as AnyConnection;
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
+    socket[CONNECTION] = connection as unknown as AnyConnection;
+    open.add(connection);
     awaitInit(connection);
     if (heartbeat) {
       live.add(connection);
       socket.on('pong', onSocketPong);
     }
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
-  });
+    socket.on('message', onSocketMessage);
+  };
+  wss.on('connection', onConnection);
 
   return {
     dispose: async () => {
@@ -391,9 +703,14 @@ export function useWsTransport<
       if (initTimer) clearInterval(initTimer);
       awaitingInit.clear();
       live.clear();
-      for (const client of wss.clients) client.close(1001, 'Going away');
-      wss.removeAllListeners();
+      wss.off('connection', onConnection);
+      wss.off('error', onError);
+      // As ws's close() with its client tracking: done when every client's socket has closed.
+      const allClosed =
+        open.size === 0 ? Promise.resolve() : new Promise<void>((r) => (shared.whenAllClosed = r));
+      for (const c of open) c.close(1001, 'Going away');
       await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      await allClosed;
     },
   };
 }
