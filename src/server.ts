@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useWsTransport } from './events/ws-transport.js';
+import { drainHttpServerPlugin } from './http-drain.js';
 import { flatString } from './flat-strings.js';
 import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
 import type { GraphQLSchema } from 'graphql';
@@ -145,6 +145,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const wss = new WebSocketServer({
     server,
     path: '/graphql',
+    // The transport keeps its own set of connections; ws's tracking added a closure per socket.
+    clientTracking: false,
     ...(rateLimiter ? { verifyClient: wsVerifyClient(rateLimiter) } : {}),
   });
   // graphql-ws's protocol on `ws`, with one serialisation per shared result (events/ws-transport.ts).
@@ -232,7 +234,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      drainHttpServerPlugin(server),
       ApolloServerPluginLandingPageDisabled(),
       // No HTTP cache hints are served; left on, it wraps every field resolver of every request.
       ApolloServerPluginCacheControlDisabled(),
