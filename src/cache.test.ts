@@ -107,3 +107,47 @@ describe('the memory upstream cache', () => {
     expect((await cache.get<{ raw: Buffer }>(key))!.raw.toString()).toBe('ab');
   });
 });
+
+const redisUrl = process.env.REDIS_URL;
+if (process.env.CI === 'true' && !redisUrl) throw new Error('REDIS_URL must be set under CI=true');
+
+describe.runIf(redisUrl)('the Redis upstream cache (REDIS_URL)', () => {
+  const caches: UpstreamCache[] = [];
+  // A namespace of this run's own: two caches on it are two gateway instances sharing one Redis.
+  const namespace = `test:cache:${process.pid}:${Date.now()}`;
+  const instance = () => {
+    const c = new UpstreamCache({ keySalt: SALT, redisUrl, namespace });
+    caches.push(c);
+    return c;
+  };
+  afterEach(async () => {
+    await Promise.all(caches.splice(0).map((c) => c.close()));
+  });
+
+  it('lists answers two instances store at once about one person, so an erasure on either misses none', async () => {
+    const [a, b] = [instance(), instance()];
+    // Twenty people, each looked up on both instances at the same moment.
+    const people = Array.from({ length: 20 }, (_, i) => `0101701${String(i).padStart(4, '0')}`);
+    await Promise.all(
+      people.flatMap((id) => [
+        a.set(a.key('personExtended', id), { on: 'a' }, 'personExtended', [a.ref(id)]),
+        b.set(b.key('phones', id), { on: 'b' }, 'phones', [b.ref(id)]),
+      ]),
+    );
+    for (const [i, id] of people.entries()) {
+      const evicting = i % 2 === 0 ? a : b;
+      expect(await evicting.evictSubject(evicting.ref(id))).toBe(2);
+      expect(await a.get(a.key('personExtended', id))).toBeUndefined();
+      expect(await b.get(b.key('phones', id))).toBeUndefined();
+    }
+  });
+
+  it('stores an answer about nobody in particular without an index, and reads it on the other instance', async () => {
+    const [a, b] = [instance(), instance()];
+    const key = a.key('vehicle', 'AB12345');
+    await a.set(key, { plate: 'AB12345' }, 'vehicle');
+    expect(await b.get(key)).toEqual({ plate: 'AB12345' });
+    expect(await b.evictSubject(b.ref('AB12345'))).toBe(0);
+    expect(await b.get(key)).toEqual({ plate: 'AB12345' });
+  });
+});

@@ -79,6 +79,21 @@ function memoryStore(max: number, writing: ReadonlySet<string>): LRUCache<string
 }
 
 /**
+ * The part of the Redis client the subject indexes use. node-redis's own transaction types,
+ * over @keyv/redis's client-or-cluster union, are too large for the type checker to expand.
+ */
+interface IndexTransaction {
+  sAdd(key: string, member: string): IndexTransaction;
+  pExpire(key: string, ms: number): IndexTransaction;
+  sMembers(key: string): IndexTransaction;
+  del(key: string): IndexTransaction;
+  exec(): Promise<unknown[]>;
+}
+async function indexClient(redis: KeyvRedis<unknown>): Promise<{ multi(): IndexTransaction }> {
+  return (await redis.getClient()) as unknown as { multi(): IndexTransaction };
+}
+
+/**
  * The upstream answer cache (keyv: memory by default, Redis with REDIS_URL). Keys are
  * `kind:hmac(args)`, so a key never contains a national id, phone number or other raw argument,
  * and the same lookup from two gateway instances hits the same entry. Each key also lives in a
@@ -87,6 +102,8 @@ function memoryStore(max: number, writing: ReadonlySet<string>): LRUCache<string
  */
 export class UpstreamCache {
   private readonly keyv: Keyv;
+  /** Redis mode: the store, whose client keeps the subject indexes as Redis sets. */
+  private readonly redis: KeyvRedis<unknown> | null;
   private readonly salt: string;
   private readonly onLookup: UpstreamCacheOptions['onLookup'];
 
@@ -95,8 +112,9 @@ export class UpstreamCache {
     this.onLookup = options.onLookup;
     const namespace = options.namespace ?? 'nordgraph:cache';
     this.memory = !options.redisUrl;
-    this.keyv = options.redisUrl
-      ? new Keyv({ store: new KeyvRedis(options.redisUrl), namespace, useKeyPrefix: false })
+    this.redis = options.redisUrl ? new KeyvRedis(options.redisUrl) : null;
+    this.keyv = this.redis
+      ? new Keyv({ store: this.redis, namespace, useKeyPrefix: false })
       : // Memory: an LRU bounded by entry count (keyv's default Map only forgets an expired entry
         // when it is read again, so it grew with every subject ever looked up), holding values as
         // they are, frozen, instead of a JSON string each hit had to parse again (~14% of a cached
@@ -144,6 +162,10 @@ export class UpstreamCache {
     try {
       // Wrapped so that a cached null ("nobody found") is told apart from a miss.
       await this.keyv.set(key, this.kept({ v: value }), ttlMs);
+      if (this.redis) {
+        await this.indexInRedis(this.redis, key, subjectRefs);
+        return;
+      }
       for (const s of subjectRefs) {
         const indexKey = `subject:${s}`;
         await this.inIndexOrder(indexKey, async () => {
@@ -154,6 +176,30 @@ export class UpstreamCache {
     } finally {
       this.writing.delete(key);
     }
+  }
+
+  /**
+   * Redis mode: each subject index is a Redis set (SADD), so instances storing answers about one
+   * person at the same moment all stay listed; a read-modify-write of a list kept only one of
+   * them when two instances wrote at once, and an erasure could then miss the other.
+   */
+  private async indexInRedis(redis: KeyvRedis<unknown>, key: string, subjectRefs: string[]): Promise<void> {
+    if (subjectRefs.length === 0) return;
+    const client = await indexClient(redis);
+    await Promise.all(
+      subjectRefs.map((s) =>
+        client
+          .multi()
+          .sAdd(this.redisIndexKey(redis, s), key)
+          .pExpire(this.redisIndexKey(redis, s), INDEX_TTL_MS)
+          .exec(),
+      ),
+    );
+  }
+
+  /** The Redis key of a subject index: in the cache's namespace, beside the entries it lists. */
+  private redisIndexKey(redis: KeyvRedis<unknown>, ref: string): string {
+    return redis.createKeyPrefix(`subject:${ref}`, redis.namespace);
   }
 
   private inIndexOrder<T>(indexKey: string, run: () => Promise<T>): Promise<T> {
@@ -173,6 +219,19 @@ export class UpstreamCache {
 
   /** Evicts every cached answer about one subject (person change, erasure request). Returns how many. */
   async evictSubject(subjectRef: string): Promise<number> {
+    if (this.redis) {
+      // The index is read and deleted in one transaction: an answer indexed after it is a new
+      // index's, one indexed before it is evicted here.
+      const client = await indexClient(this.redis);
+      const [members] = await client
+        .multi()
+        .sMembers(this.redisIndexKey(this.redis, subjectRef))
+        .del(this.redisIndexKey(this.redis, subjectRef))
+        .exec();
+      const keys = (members ?? []) as string[];
+      await Promise.all(keys.map((k) => this.keyv.delete(k)));
+      return keys.length;
+    }
     const indexKey = `subject:${subjectRef}`;
     return this.inIndexOrder(indexKey, async () => {
       const keys = (await this.keyv.get<string[]>(indexKey)) ?? [];
