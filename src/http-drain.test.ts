@@ -64,3 +64,35 @@ describe('drainHttpServerPlugin', () => {
     agent.destroy();
   });
 });
+
+describe('drainHttpServerPlugin and a slow reader', () => {
+  it('lets an answer finished during the drain reach a slow reader whole', async () => {
+    const size = 8 * 1024 * 1024;
+    // The answer ends 300 ms into the drain; the client reads it slowly.
+    const server = createServer({ keepAliveTimeout: 120_000 }, (_req, res) => {
+      setTimeout(() => res.end(Buffer.alloc(size, 7)), 300);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const agent = new Agent({ keepAlive: true });
+    const received = new Promise<number>((resolve, reject) => {
+      get({ port, host: '127.0.0.1', agent }, (res) => {
+        let bytes = 0;
+        res.on('data', (d: Buffer) => {
+          bytes += d.length;
+          // A pause after each chunk: the rest waits in the server's buffers meanwhile.
+          res.pause();
+          setTimeout(() => res.resume(), 2);
+        });
+        res.on('end', () => resolve(bytes));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const drained = drain(drainHttpServerPlugin(server, 60_000));
+    expect(await received).toBe(size);
+    await drained;
+    expect(server.listening).toBe(false);
+    agent.destroy();
+  });
+});

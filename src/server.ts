@@ -7,7 +7,7 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
-import { useWsTransport } from './events/ws-transport.js';
+import { ownTransport, useWsTransport } from './events/ws-transport.js';
 import { drainHttpServerPlugin } from './http-drain.js';
 import { flatString } from './flat-strings.js';
 import { DocumentCache, sharedExecutionEnabled, sharedSubscribe } from './events/shared-execution.js';
@@ -146,7 +146,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     server,
     path: '/graphql',
     // The transport keeps its own set of connections; ws's tracking added a closure per socket.
-    clientTracking: false,
+    clientTracking: !ownTransport(),
     ...(rateLimiter ? { verifyClient: wsVerifyClient(rateLimiter) } : {}),
   });
   // graphql-ws's protocol on `ws`, with one serialisation per shared result (events/ws-transport.ts).
@@ -231,6 +231,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     introspection: limits.introspection,
     hideSchemaDetailsFromClientErrors: limits.hideSuggestions,
     allowBatchedHttpRequests: false,
+    // main.ts stops on SIGINT/SIGTERM (app.close(): subscribers, then HTTP, then the stores);
+    // Apollo's own handler would run apollo.stop() beside it, draining HTTP before subscribers.
+    stopOnTerminationSignals: false,
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [

@@ -13,6 +13,7 @@ import type { GatewayContext } from '../context.js';
 import { auditIfMade } from '../context-layers.js';
 import { flatString, StringInterner } from '../flat-strings.js';
 import { COUNT_OPEN, type OpenCounter, type SelfCounting } from '../observability/open-count.js';
+import { nextByPull, PULL, pullFrom, type Pullable, type PullSink } from './pull.js';
 
 /**
  * Subscription execution shared between subscribers (issue 7, S4: webhook-to-delivery for 10,000
@@ -175,17 +176,22 @@ export async function sharedSubscribe(
   return new SharedResults(source[Symbol.asyncIterator](), args, shareKey(args));
 }
 
-const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
 
 /**
- * The per-subscriber mapping of source events to shared results. A class with promise chains
- * rather than an object of async closures: its methods live on the prototype and no frame stays
- * suspended per waiting subscriber (memory per idle subscription, issue 7 S5), and each event
- * takes fewer microtask hops (S4).
+ * The per-subscriber mapping of source events to shared results. Pulled by the transport through
+ * `[PULL]` (events/pull.ts), it pulls its source the same way: while a subscription waits for an
+ * event, the event stream holds this object and this object holds the transport's operation,
+ * with no promise, closure or suspended frame between them (memory per idle subscription, issue
+ * 7 S5). `next()` is there for any other consumer.
  */
-class SharedResults implements AsyncGenerator<ExecutionResult>, SelfCounting {
+class SharedResults
+  implements AsyncGenerator<ExecutionResult>, SelfCounting, Pullable<ExecutionResult>, PullSink<unknown>
+{
   /** The open-subscriptions gauge (metrics.trackSubscription), until this subscription ends. */
   private counter: OpenCounter | null = null;
+  /** Who waits for the next result (one pull at a time). */
+  private sink: PullSink<ExecutionResult> | null = null;
 
   constructor(
     private readonly iterator: AsyncIterator<unknown>,
@@ -205,26 +211,49 @@ class SharedResults implements AsyncGenerator<ExecutionResult>, SelfCounting {
     counter?.closed();
   }
 
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.iterator.next().then(
-      (r) => {
-        if (!r.done)
-          return executeShared(this.args, this.key, r.value).then((value) => ({
-            value,
-            done: false as const,
-          }));
-        this.ended();
-        return done();
-      },
-      (err: unknown) => {
-        this.ended();
-        throw err;
-      },
+  [PULL](sink: PullSink<ExecutionResult>): void {
+    this.sink = sink;
+    pullFrom(this.iterator, this);
+  }
+
+  /** The source's next event (PullSink): executed (shared), then handed on. */
+  pushed(r: IteratorResult<unknown>): void {
+    const sink = this.sink;
+    this.sink = null;
+    if (!sink) return;
+    if (r.done) {
+      this.ended();
+      sink.pushed(DONE);
+      return;
+    }
+    let result: Promise<ExecutionResult>;
+    try {
+      result = executeShared(this.args, this.key, r.value);
+    } catch (err) {
+      // Called from the event log's delivery to every subscriber: one failure stays here.
+      sink.failed(err);
+      return;
+    }
+    result.then(
+      (value) => sink.pushed({ value, done: false }),
+      (err: unknown) => sink.failed(err),
     );
+  }
+
+  /** The source failed (PullSink). */
+  failed(err: unknown): void {
+    const sink = this.sink;
+    this.sink = null;
+    this.ended();
+    sink?.failed(err);
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return nextByPull(this);
   }
   return(): Promise<IteratorResult<ExecutionResult>> {
     this.ended();
-    return Promise.resolve(this.iterator.return?.()).then(done);
+    return Promise.resolve(this.iterator.return?.()).then(() => DONE);
   }
   throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
     this.ended();

@@ -2,6 +2,7 @@ import type { PersonModel } from '../domain.js';
 import type { Loaders } from '../providers/index.js';
 import { bisnodePersonKey } from '../providers/bisnode/index.js';
 import { validateNationalId, type Market } from '../security/identifiers.js';
+import { PULL, type Pullable, type PullSink } from './pull.js';
 import type {
   ChangedPersonField,
   DomainEventKind,
@@ -95,7 +96,9 @@ export interface EventStreamOptions {
  * `return()` (client completes or disconnects) removes the tail listener at once, even while a
  * `next()` is waiting.
  */
-export class EventStream implements AsyncIterableIterator<StoredEvent>, EventSubscriber {
+export class EventStream
+  implements AsyncIterableIterator<StoredEvent>, EventSubscriber, Pullable<StoredEvent>
+{
   private readonly log: EventLog;
   private readonly match: (event: StoredEvent) => boolean;
   private readonly pageSize: number;
@@ -108,8 +111,8 @@ export class EventStream implements AsyncIterableIterator<StoredEvent>, EventSub
   private buffer: StoredEvent[] | null = null;
   /** Delivered, not yet consumed; made on the first event that finds no waiting `next()`. */
   private queue: StoredEvent[] | null = null;
-  private waiter: ((r: IteratorResult<StoredEvent>) => void) | null = null;
-  private failWaiter: ((err: unknown) => void) | null = null;
+  /** The consumer waiting for the next event (a `[PULL]` sink, or a `next()` promise's). */
+  private waiting: PullSink<StoredEvent> | null = null;
   private failure: unknown = null;
   private finished = false;
   private replay: Promise<void> | null = null;
@@ -200,12 +203,11 @@ export class EventStream implements AsyncIterableIterator<StoredEvent>, EventSub
     if (this.last !== null && compareCursor(event.cursor, this.last) <= 0) return;
     this.last = event.cursor;
     if (!this.match(event)) return;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      this.failWaiter = null;
+    const w = this.waiting;
+    if (w) {
+      this.waiting = null;
       this.consumed = event.cursor;
-      w({ value: event, done: false });
+      w.pushed({ value: event, done: false });
       return;
     }
     const queue = (this.queue ??= []);
@@ -221,11 +223,10 @@ export class EventStream implements AsyncIterableIterator<StoredEvent>, EventSub
     if (this.finished) return;
     this.failure = err;
     this.close();
-    if (this.failWaiter) {
-      const f = this.failWaiter;
-      this.waiter = null;
-      this.failWaiter = null;
-      f(err);
+    const w = this.waiting;
+    if (w) {
+      this.waiting = null;
+      w.failed(err);
     }
   }
 
@@ -235,33 +236,46 @@ export class EventStream implements AsyncIterableIterator<StoredEvent>, EventSub
     this.buffer = null;
   }
 
-  next(): Promise<IteratorResult<StoredEvent>> {
+  /** What the consumer can take now: a queued event, the failure, the end; null to wait. */
+  private ready(): { result: IteratorResult<StoredEvent> } | { error: unknown } | null {
     const e = this.queue?.shift();
     if (e) {
       this.consumed = e.cursor;
-      return Promise.resolve({ value: e, done: false });
+      return { result: { value: e, done: false } };
     }
     if (this.failure !== null) {
-      const err = this.failure;
+      const error = this.failure;
       this.failure = null;
-      return Promise.reject(err);
+      return { error };
     }
-    if (this.finished) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      // The promise's own resolve (deliver() records `consumed`): no extra closure per waiting subscriber.
-      this.waiter = resolve;
-      this.failWaiter = reject;
-    });
+    if (this.finished) return { result: { value: undefined, done: true } };
+    return null;
+  }
+
+  next(): Promise<IteratorResult<StoredEvent>> {
+    const ready = this.ready();
+    if (ready) return 'error' in ready ? Promise.reject(ready.error) : Promise.resolve(ready.result);
+    return new Promise((resolve, reject) => (this.waiting = { pushed: resolve, failed: reject }));
+  }
+
+  /** next() without a promise: the sink itself waits (events/pull.ts). */
+  [PULL](sink: PullSink<StoredEvent>): void {
+    const ready = this.ready();
+    if (!ready) {
+      this.waiting = sink;
+      return;
+    }
+    // Never from inside the pull itself (a consumer pulling again from `pushed` would recurse).
+    queueMicrotask(() => ('error' in ready ? sink.failed(ready.error) : sink.pushed(ready.result)));
   }
 
   return(): Promise<IteratorResult<StoredEvent>> {
     this.close();
     this.queue = null;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      this.failWaiter = null;
-      w({ value: undefined, done: true });
+    const w = this.waiting;
+    if (w) {
+      this.waiting = null;
+      w.pushed({ value: undefined, done: true });
     }
     return Promise.resolve({ value: undefined, done: true });
   }

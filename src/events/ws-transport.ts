@@ -29,6 +29,7 @@ import {
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { StringInterner } from '../flat-strings.js';
+import { pullFrom, type PullSink } from './pull.js';
 
 /**
  * The server side of graphql-ws's protocol (graphql-transport-ws) on a `ws` server. Messages are
@@ -42,7 +43,7 @@ import { StringInterner } from '../flat-strings.js';
  *   inside the `onMessage` call of its subscribe message (a `for await` loop), so every idle
  *   subscription kept that frame, its raw message text, three emit closures, the await's
  *   closures and promises (~1.3 KB measured). Here a subscription is an Operation object that
- *   pulls its next result with one promise reaction, two handlers made once per operation.
+ *   its source calls back with the next result (events/pull.ts): no promise while it waits.
  * - Per connection: one Connection object that is the socket graphql-ws's hooks see, their
  *   `ctx` and its `extra`; its four socket listeners are functions shared by all sockets.
  *   connection_init's params (credentials included) are let go once `onConnect` has read them,
@@ -84,6 +85,8 @@ export interface WsTransportOptions {
   keepAliveMs?: number;
   /** Unsent bytes on a socket beyond which `send` waits for the write to finish. */
   highWaterMark?: number;
+  /** On dispose: how long a client may take to answer the close frame before its socket is cut. */
+  closeGraceMs?: number;
   isProd?: boolean;
 }
 
@@ -104,12 +107,10 @@ function jsonOf(result: ExecutionResult): string {
 /**
  * Query texts of recent subscribe messages. A subscription keeps its subscribe payload (and so
  * its query text) for as long as it runs; subscribers of one application send the same query, so
- * they can all keep one string instead of a copy each (issue 7, S5).
+ * they can all keep one string instead of a copy each (issue 7, S5). Only the payload's `query`
+ * is kept here, never variables.
  */
 const queryTexts = new StringInterner(256);
-function internQueries(key: string, value: unknown): unknown {
-  return key === 'query' && typeof value === 'string' ? queryTexts.get(value) : value;
-}
 
 function closeReason(isProd: boolean, err: unknown): string {
   if (isProd) return 'Internal server error';
@@ -149,7 +150,7 @@ function corkForThisTurn(socket: WebSocket): void {
 /** One transport's hooks, settings and bookkeeping, shared by all its connections. */
 interface Shared<P extends Record<string, unknown> | undefined> {
   readonly options: TransportOptions<P>;
-  readonly reviver: (key: string, value: unknown) => unknown;
+  readonly reviver: ((key: string, value: unknown) => unknown) | undefined;
   readonly highWaterMark: number;
   readonly isProd: boolean;
   /** Every open connection (ws's own client tracking is off: it kept a closure per socket). */
@@ -266,7 +267,8 @@ class Connection<P extends Record<string, unknown> | undefined>
 
   /**
    * Writes a message. Returns a promise only while the socket's unsent bytes are above the
-   * high-water mark: then the caller waits for this write before its next one.
+   * high-water mark: then the caller waits for this write before its next one. The promise never
+   * rejects: a failed write ends the socket, and its close handler ends its operations.
    */
   send(text: string): void | Promise<void> {
     const socket = this.socket;
@@ -276,13 +278,12 @@ class Connection<P extends Record<string, unknown> | undefined>
       socket.send(text);
       return;
     }
-    return new Promise<void>((resolve, reject) =>
-      socket.send(text, (err) => (err ? reject(err) : resolve())),
-    );
+    return new Promise<void>((resolve) => socket.send(text, () => resolve()));
   }
 
+  /** Closes the socket; a reason longer than a close frame allows (123 bytes) is cut short. */
   close(code: number, reason: string): void {
-    this.socket.close(code, reason);
+    this.socket.close(code, Buffer.byteLength(reason) > 123 ? `${reason.slice(0, 60)}…` : reason);
   }
 
   /** Closes the socket with 4500 after an error in a hook or in the transport itself. */
@@ -291,8 +292,16 @@ class Connection<P extends Record<string, unknown> | undefined>
     this.close(CloseCode.InternalServerError, closeReason(this.shared.isProd, err));
   }
 
-  /** A message from the client. */
+  /** A message from the client: anything thrown on the way closes this socket (4500), never the process. */
   received(data: string): void {
+    try {
+      this.handle(data);
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  private handle(data: string): void {
     let message;
     try {
       message = parseMessage(data, this.shared.reviver);
@@ -320,7 +329,9 @@ class Connection<P extends Record<string, unknown> | undefined>
           this.close(CloseCode.Unauthorized, 'Unauthorized');
           return;
         }
-        const { id, payload } = message;
+        const id = message.id;
+        // Subscribers of one application send the same query text: they keep one copy of it.
+        const payload = { ...message.payload, query: queryTexts.get(message.payload.query) };
         if (this.operation(id)) {
           this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
           return;
@@ -401,6 +412,7 @@ class Connection<P extends Record<string, unknown> | undefined>
     const ops = this.operations();
     this.first = null;
     this.more = null;
+    // stop() catches what a source's return() throws: one failing source does not keep the others.
     for (const op of ops) op.stop();
   }
 
@@ -428,16 +440,13 @@ class Connection<P extends Record<string, unknown> | undefined>
 /**
  * One operation of a connection (a subscribe message), from its hooks to its last message. A
  * subscription pulls one result at a time from its source and writes it before pulling the next,
- * as graphql-ws's `for await` loop does, but with two handlers made once per operation instead
- * of a suspended async function and its awaits.
+ * as graphql-ws's `for await` loop does, but as the source's sink (events/pull.ts) instead of a
+ * suspended async function and its awaits: a waiting subscription holds no promise or closure.
  */
-class Operation<P extends Record<string, unknown> | undefined> {
+class Operation<P extends Record<string, unknown> | undefined> implements PullSink<ExecutionResult> {
   /** The running subscription's source (null until it is made, and for queries and mutations). */
   iterator: AsyncIterator<ExecutionResult> | null = null;
   private args: ExecutionArgs | null = null;
-  /** Handlers of the pending `next()`: one pair per operation, not per pull. */
-  private readonly onResult = (r: IteratorResult<ExecutionResult>): void => this.pulled(r);
-  private readonly onFailure = (err: unknown): void => this.failed(err);
 
   constructor(
     private readonly connection: Connection<P>,
@@ -450,6 +459,8 @@ class Operation<P extends Record<string, unknown> | undefined> {
     const c = this.connection;
     const options = c.options;
     const found = await options.onSubscribe?.(c, this.id, this.payload);
+    // Completed by the client (or its socket closed) while a hook ran: nothing more to do.
+    if (!c.isRunning(this)) return;
     let args: ExecutionArgs;
     if (found) {
       if (areGraphQLErrors(found)) return this.error(found);
@@ -479,6 +490,7 @@ class Operation<P extends Record<string, unknown> | undefined> {
       const context = options.context;
       args.contextValue =
         typeof context === 'function' ? await context(c, this.id, this.payload, args) : context;
+      if (!c.isRunning(this)) return;
     }
     let result: Awaited<OperationResult> =
       operation.operation === 'subscription'
@@ -489,8 +501,7 @@ class Operation<P extends Record<string, unknown> | undefined> {
     if (isAsyncIterable(result)) {
       const iterator = result[Symbol.asyncIterator]();
       if (!c.isRunning(this)) {
-        // Completed by the client (or its socket closed) while the hooks ran.
-        void iterator.return?.()?.catch(noop);
+        endSource(iterator);
         return;
       }
       this.iterator = iterator;
@@ -507,57 +518,60 @@ class Operation<P extends Record<string, unknown> | undefined> {
     const iterator = this.iterator;
     this.iterator = null;
     this.args = null;
-    if (!iterator?.return) return;
-    Promise.resolve(iterator.return()).catch((err: unknown) =>
-      console.error('Internal error while ending a subscription source.', err),
-    );
+    if (iterator) endSource(iterator);
   }
 
+  /** Asks the source for its next result: this operation is the sink (events/pull.ts). */
   private pull(): void {
-    const iterator = this.iterator;
-    if (!iterator) return;
-    let pending: Promise<IteratorResult<ExecutionResult>>;
-    try {
-      pending = iterator.next();
-    } catch (err) {
-      this.failed(err);
-      return;
-    }
-    pending.then(this.onResult, this.onFailure);
+    if (this.iterator) pullFrom(this.iterator, this);
   }
 
-  private pulled(r: IteratorResult<ExecutionResult>): void {
+  /**
+   * The source's next result (PullSink): written, then the next one pulled. Called by the source
+   * (the event log's delivery, for nordgraph's own): what fails here ends this operation only.
+   */
+  pushed(r: IteratorResult<ExecutionResult>): void {
     const args = this.args;
     if (!args || !this.connection.isRunning(this)) return;
-    if (r.done) {
-      this.iterator = null;
-      this.args = null;
-      this.complete();
-      return;
-    }
     let sent: void | Promise<void>;
     try {
+      if (r.done) {
+        this.iterator = null;
+        this.args = null;
+        this.complete();
+        return;
+      }
       sent = this.next(r.value, args);
     } catch (err) {
-      this.connection.internalError(err);
+      this.abort(err);
       return;
     }
     if (sent)
       sent.then(
         () => this.pull(),
-        (err: unknown) => this.connection.internalError(err),
+        (err: unknown) => this.abort(err),
       );
     else this.pull();
   }
 
-  /** The source failed: an `error` message with its message, and the operation ends. */
-  private failed(err: unknown): void {
+  /** The source failed (PullSink): an `error` message with its message, and the operation ends. */
+  failed(err: unknown): void {
     if (!this.connection.isRunning(this)) return;
     this.iterator = null;
     this.args = null;
-    const original = err instanceof Error ? err : new Error(String(err));
-    const sent = this.error([new GraphQLError(original.message, { originalError: original })]);
-    if (sent) sent.catch(noop);
+    this.error(asGraphQLErrors(err));
+  }
+
+  /**
+   * Writing a result failed (the onNext hook threw, a result would not serialise): as graphql-ws's
+   * loop does, this operation gets an `error` message and its source is ended; the connection and
+   * its other operations go on.
+   */
+  private abort(err: unknown): void {
+    if (!this.connection.isRunning(this)) return;
+    console.error('Internal error while sending a subscription result.', err);
+    this.stop();
+    this.error(asGraphQLErrors(err));
   }
 
   /** A `next` message: the onNext hook's answer, or the result (a shared one serialised once). */
@@ -601,7 +615,31 @@ class Operation<P extends Record<string, unknown> | undefined> {
   }
 }
 
-function noop(): void {}
+/** What an operation's `error` message carries for a failure: its message, as graphql-ws sends it. */
+function asGraphQLErrors(err: unknown): GraphQLError[] {
+  const original = err instanceof Error ? err : new Error(String(err));
+  return [new GraphQLError(original.message, { originalError: original })];
+}
+
+/** Ends a source (its return()); what that throws or rejects is logged, not thrown. */
+function endSource(iterator: AsyncIterator<unknown>): void {
+  try {
+    Promise.resolve(iterator.return?.()).catch(sourceEndFailed);
+  } catch (err) {
+    sourceEndFailed(err);
+  }
+}
+function sourceEndFailed(err: unknown): void {
+  console.error('Internal error while ending a subscription source.', err);
+}
+
+/**
+ * False with NORDGRAPH_WS_TRANSPORT=graphql-ws (graphql-ws's own server, the benchmark baseline):
+ * its adapter needs ws's client tracking (`wss.clients`), which this transport does without.
+ */
+export function ownTransport(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NORDGRAPH_WS_TRANSPORT !== 'graphql-ws';
+}
 
 export function useWsTransport<
   P extends Record<string, unknown> | undefined = Record<string, unknown> | undefined,
@@ -612,9 +650,10 @@ export function useWsTransport<
     keepAliveMs = 12_000,
     highWaterMark = 1_048_576,
     isProd = process.env.NODE_ENV === 'production',
+    closeGraceMs = 10_000,
   }: WsTransportOptions = {},
 ): { dispose: () => Promise<void> } {
-  if (process.env.NORDGRAPH_WS_TRANSPORT === 'graphql-ws') {
+  if (!ownTransport()) {
     // Benchmark baseline: graphql-ws's own server and adapter, with the same hooks.
     const server = useServer(options, wss, keepAliveMs);
     return { dispose: async () => server.dispose() };
@@ -640,7 +679,7 @@ export function useWsTransport<
   const awaitingInit = new Set<Connection<P>>();
   const shared: Shared<P> = {
     options,
-    reviver: options.jsonMessageReviver ?? internQueries,
+    reviver: options.jsonMessageReviver,
     highWaterMark,
     isProd,
     open,
@@ -679,15 +718,14 @@ export function useWsTransport<
 
   const onConnection = (socket: TaggedSocket, request: IncomingMessage) => {
     const connection = new Connection<P>(socket, request, shared);
+    socket[CONNECTION] = connection as unknown as AnyConnection;
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    open.add(connection);
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
-      socket[CONNECTION] = connection as unknown as AnyConnection;
-      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      connection.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
-    socket[CONNECTION] = connection as unknown as AnyConnection;
-    open.add(connection);
     awaitInit(connection);
     if (heartbeat) {
       live.add(connection);
@@ -705,12 +743,18 @@ export function useWsTransport<
       live.clear();
       wss.off('connection', onConnection);
       wss.off('error', onError);
-      // As ws's close() with its client tracking: done when every client's socket has closed.
+      // As ws's close() with its client tracking: done when every client's socket has closed. A
+      // client that does not answer the close frame within closeGraceMs is cut off (ws itself
+      // would wait 30 s), so a shutdown's HTTP drain is not held up by it.
       const allClosed =
         open.size === 0 ? Promise.resolve() : new Promise<void>((r) => (shared.whenAllClosed = r));
       for (const c of open) c.close(1001, 'Going away');
-      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([allClosed, new Promise<void>((r) => (grace = setTimeout(r, closeGraceMs)))]);
+      clearTimeout(grace);
+      for (const c of open) c.socket.terminate();
       await allClosed;
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
     },
   };
 }

@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { useWsTransport } from '../../src/events/ws-transport.js';
+import { useWsTransport, type WsTransportOptions } from '../../src/events/ws-transport.js';
 
 /**
  * graphql-transport-ws as nordgraph's transport speaks it (events/ws-transport.ts), side by side
@@ -74,10 +74,12 @@ const typeDefs = /* GraphQL */ `
   type Subscription {
     "Whatever the test pushes into the source named by key."
     ticks(key: String!): Int
+    "Texts the test pushes into the source named by key."
+    texts(key: String!): String
   }
 `;
 
-function startTransport(kind: 'nordgraph' | 'graphql-ws') {
+function startTransport(kind: 'nordgraph' | 'graphql-ws', settings: WsTransportOptions = {}) {
   const sources = new Map<string, Source>();
   const schema = makeExecutableSchema({
     typeDefs,
@@ -94,6 +96,14 @@ function startTransport(kind: 'nordgraph' | 'graphql-ws') {
             return source;
           },
           resolve: (n: number) => n,
+        },
+        texts: {
+          subscribe: (_: unknown, { key }: { key: string }) => {
+            const source = new Source();
+            sources.set(key, source);
+            return source;
+          },
+          resolve: (t: string) => t,
         },
       },
     },
@@ -116,6 +126,11 @@ function startTransport(kind: 'nordgraph' | 'graphql-ws') {
         if (payload.query.includes('refuseMe')) return [new GraphQLError('refused by onSubscribe')];
         return undefined;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        // A hook that fails on one value: that operation ends, the connection goes on.
+        if ((result.data as { ticks?: number } | undefined)?.ticks === 13) throw new Error('unlucky');
+        return undefined;
+      },
       context: (ctx, _id, payload) => {
         if (payload.query.includes('failContext')) throw new Error('context failed');
         // Read when an operation starts, after onConnect: nordgraph lets the params go by then.
@@ -123,7 +138,7 @@ function startTransport(kind: 'nordgraph' | 'graphql-ws') {
       },
     },
     wss,
-    { keepAliveMs: 0, isProd: false },
+    { keepAliveMs: 0, isProd: false, ...settings },
   );
   if (before === undefined) delete process.env.NORDGRAPH_WS_TRANSPORT;
   else process.env.NORDGRAPH_WS_TRANSPORT = before;
@@ -293,6 +308,42 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
     expect(await c.closed).toEqual({ code: 4500, reason: 'context failed' });
   });
 
+  it('ends only the operation whose onNext hook fails, with an error message', async () => {
+    const c = await acknowledged();
+    c.send({ id: 'u', type: 'subscribe', payload: { query: 'subscription { ticks(key: "unlucky") }' } });
+    c.send({ id: 'l', type: 'subscribe', payload: { query: 'subscription { ticks(key: "lucky") }' } });
+    await until('sources', () => running.sources.has('unlucky') && running.sources.has('lucky'));
+    running.sources.get('unlucky')!.push(13);
+    await until('error', () => c.messages.some((m) => m.id === 'u'));
+    expect(c.messages.filter((m) => m.id === 'u')).toEqual([
+      { id: 'u', type: 'error', payload: [{ message: 'unlucky' }] },
+    ]);
+    await until('unlucky source ended', () => running.sources.get('unlucky')!.returned);
+    running.sources.get('lucky')!.push(1);
+    await until('lucky event', () => c.messages.some((m) => m.id === 'l'));
+    expect(c.messages.filter((m) => m.id === 'l')).toEqual([
+      { id: 'l', type: 'next', payload: { data: { ticks: 1 } } },
+    ]);
+    expect(running.sources.get('lucky')!.returned).toBe(false);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('closes on an id too long for a close reason without taking the process down', async () => {
+    const c = await acknowledged();
+    const id = 'x'.repeat(200);
+    const q = 'subscription { ticks(key: "long-id") }';
+    c.send({ id, type: 'subscribe', payload: { query: q } });
+    await until('source', () => running.sources.has('long-id'));
+    c.send({ id, type: 'subscribe', payload: { query: q } });
+    const closed = await c.closed;
+    // graphql-ws's own server fails on the reason (4500); nordgraph cuts it to fit.
+    if (kind === 'graphql-ws') expect(closed.code).toBe(4500);
+    else expect(closed).toEqual({ code: 4409, reason: `Subscriber for ${'x'.repeat(45)}…` });
+    // Still serving.
+    const next = await acknowledged();
+    expect(next.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('ends every running source when the socket closes', async () => {
     const c = await acknowledged();
     c.send({ id: '1', type: 'subscribe', payload: { query: 'subscription { ticks(key: "c1") }' } });
@@ -323,5 +374,70 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe('the nordgraph transport under a vanishing or mute client', () => {
+  const sockets: WebSocket[] = [];
+  afterAll(() => {
+    for (const s of sockets) s.terminate();
+  });
+
+  async function serve(settings: WsTransportOptions) {
+    const running = startTransport('nordgraph', settings);
+    await new Promise<void>((resolve) => running.server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(running.server.address() as AddressInfo).port}/graphql`;
+    const ws = new WebSocket(url, 'graphql-transport-ws');
+    sockets.push(ws);
+    const messages: Message[] = [];
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(String(data)) as Message));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'connection_init' }));
+    while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 5));
+    return { running, ws, messages, closed };
+  }
+
+  it('ends the sources of a client that vanishes while its writes wait, with nothing left unhandled', async () => {
+    const { running, ws } = await serve({});
+    try {
+      const subscribe = (id: string, query: string) =>
+        ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+      subscribe('a', 'subscription { texts(key: "a") }');
+      subscribe('b', 'subscription { ticks(key: "b") }');
+      while (!(running.sources.has('a') && running.sources.has('b')))
+        await new Promise((r) => setTimeout(r, 5));
+      // The client stops reading; 16 MB for it fill the socket buffers past the high-water
+      // mark, so what is written next (b's complete, a pong) waits for the socket.
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const text = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 256; i++) running.sources.get('a')!.push(text);
+      await new Promise((r) => setTimeout(r, 100));
+      running.sources.get('b')!.end();
+      ws.send(JSON.stringify({ type: 'ping' }));
+      await new Promise((r) => setTimeout(r, 100));
+      // Then it vanishes: the waiting writes fail, and must settle quietly (an unhandled
+      // rejection fails this run).
+      ws.terminate();
+      while (!running.sources.get('a')!.returned) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(running.sources.get('a')!.returned).toBe(true);
+    } finally {
+      await running.transport.dispose();
+      await new Promise((resolve) => running.server.close(resolve));
+    }
+  });
+
+  it('cuts off, on dispose, a client that does not answer the close frame', async () => {
+    const { running, ws, closed } = await serve({ closeGraceMs: 200 });
+    // The client stops reading: it never sees (or answers) the server's close frame.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await running.transport.dispose();
+    await new Promise((resolve) => running.server.close(resolve));
+    // dispose() returned: without the grace period it would wait for ws's own close timeout
+    // (30 s, past this test's timeout). The socket is gone (the client may still read the
+    // 1001 frame that reached it before the cut).
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect([1001, 1006]).toContain(await closed);
   });
 });

@@ -137,3 +137,40 @@ describe('graphql-ws transport', () => {
     expect(JSON.stringify(answer.payload)).toContain('BAD_USER_INPUT');
   });
 });
+
+describe("graphql-ws's own server (NORDGRAPH_WS_TRANSPORT=graphql-ws, the benchmark baseline)", () => {
+  it('serves a subscription and closes it with 1001 when the gateway closes', async () => {
+    const before = process.env.NORDGRAPH_WS_TRANSPORT;
+    process.env.NORDGRAPH_WS_TRANSPORT = 'graphql-ws';
+    let baseline: Nordgraph | undefined;
+    try {
+      baseline = await startTestGateway({ SYMETRISK_POLL_INTERVAL_MS: '0' });
+    } finally {
+      if (before === undefined) delete process.env.NORDGRAPH_WS_TRANSPORT;
+      else process.env.NORDGRAPH_WS_TRANSPORT = before;
+    }
+    const ws = new WebSocket(baseline.wsUrl, 'graphql-transport-ws');
+    sockets.push(ws);
+    const messages: Message[] = [];
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(String(data)) as Message));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { ...TEST_HEADERS } }));
+    await waitUntil('connection_ack', () => messages.some((m) => m.type === 'connection_ack'));
+    const externalId = uniqueId('baseline');
+    ws.send(
+      JSON.stringify({
+        id: 'b',
+        type: 'subscribe',
+        payload: { query: BY_EXTERNAL_ID, variables: { e: externalId } },
+      }),
+    );
+    const tails = () => (baseline!.eventLog as unknown as { fanOut: { size: number } }).fanOut.size;
+    await waitUntil('the subscription', () => tails() >= 1);
+    await baseline.eventLog.append([event(externalId)]);
+    await waitUntil('the event', () => messages.some((m) => m.id === 'b' && m.type === 'next'));
+    expect(messages.filter((m) => m.id === 'b').map((m) => m.type)).toEqual(['next']);
+    await baseline.close();
+    expect(await closed).toBe(1001);
+  });
+});
