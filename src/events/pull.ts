@@ -36,7 +36,8 @@ export function pullFrom<T>(iterator: AsyncIterator<T>, sink: PullSink<T>): void
   }
   let pending: Promise<IteratorResult<T>>;
   try {
-    pending = iterator.next();
+    // Resolved in case next() hands back a plain value or a foreign thenable.
+    pending = Promise.resolve(iterator.next());
   } catch (err) {
     queueMicrotask(() => sink.failed(err));
     return;

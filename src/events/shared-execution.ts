@@ -178,6 +178,16 @@ export async function sharedSubscribe(
 
 const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
 
+/** Ends a source whose consumer has failed; what its return() throws is logged. */
+function endQuietly(iterator: AsyncIterator<unknown>): void {
+  const failed = (err: unknown) => console.error('Internal error while ending a subscription source.', err);
+  try {
+    Promise.resolve(iterator.return?.()).catch(failed);
+  } catch (err) {
+    failed(err);
+  }
+}
+
 /**
  * The per-subscriber mapping of source events to shared results. Pulled by the transport through
  * `[PULL]` (events/pull.ts), it pulls its source the same way: while a subscription waits for an
@@ -192,6 +202,8 @@ class SharedResults
   private counter: OpenCounter | null = null;
   /** Who waits for the next result (one pull at a time). */
   private sink: PullSink<ExecutionResult> | null = null;
+  /** return() or throw() was called: an event already on its way is not executed any more. */
+  private finished = false;
 
   constructor(
     private readonly iterator: AsyncIterator<unknown>,
@@ -221,7 +233,7 @@ class SharedResults
     const sink = this.sink;
     this.sink = null;
     if (!sink) return;
-    if (r.done) {
+    if (r.done || this.finished) {
       this.ended();
       sink.pushed(DONE);
       return;
@@ -231,13 +243,24 @@ class SharedResults
       result = executeShared(this.args, this.key, r.value);
     } catch (err) {
       // Called from the event log's delivery to every subscriber: one failure stays here.
-      sink.failed(err);
+      this.executionFailed(sink, err);
       return;
     }
     result.then(
-      (value) => sink.pushed({ value, done: false }),
-      (err: unknown) => sink.failed(err),
+      (value) => (this.finished ? sink.pushed(DONE) : sink.pushed({ value, done: false })),
+      (err: unknown) => this.executionFailed(sink, err),
     );
+  }
+
+  /**
+   * Executing an event failed (not the source): the subscription ends here, its source (the
+   * log's tail listener) and its place in the open-subscriptions gauge with it.
+   */
+  private executionFailed(sink: PullSink<ExecutionResult>, err: unknown): void {
+    this.finished = true;
+    this.ended();
+    endQuietly(this.iterator);
+    sink.failed(err);
   }
 
   /** The source failed (PullSink). */
@@ -252,10 +275,12 @@ class SharedResults
     return nextByPull(this);
   }
   return(): Promise<IteratorResult<ExecutionResult>> {
+    this.finished = true;
     this.ended();
     return Promise.resolve(this.iterator.return?.()).then(() => DONE);
   }
   throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.finished = true;
     this.ended();
     return Promise.resolve(this.iterator.return?.()).then(() => Promise.reject(err));
   }

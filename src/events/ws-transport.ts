@@ -112,6 +112,15 @@ function jsonOf(result: ExecutionResult): string {
  */
 const queryTexts = new StringInterner(256);
 
+/** A close reason cut to fit a close frame (123 bytes of UTF-8), marked with an ellipsis. */
+function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  // 120 bytes, whole characters only, then '…' (3 bytes).
+  let cut = reason.slice(0, 120);
+  while (Buffer.byteLength(cut) > 120 || /[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
 function closeReason(isProd: boolean, err: unknown): string {
   if (isProd) return 'Internal server error';
   const reason = err instanceof Error ? err.message : String(err);
@@ -283,7 +292,7 @@ class Connection<P extends Record<string, unknown> | undefined>
 
   /** Closes the socket; a reason longer than a close frame allows (123 bytes) is cut short. */
   close(code: number, reason: string): void {
-    this.socket.close(code, Buffer.byteLength(reason) > 123 ? `${reason.slice(0, 60)}…` : reason);
+    this.socket.close(code, fitCloseReason(reason));
   }
 
   /** Closes the socket with 4500 after an error in a hook or in the transport itself. */
@@ -741,8 +750,10 @@ export function useWsTransport<
       if (initTimer) clearInterval(initTimer);
       awaitingInit.clear();
       live.clear();
+      // No new upgrades from here on (ws answers any handshake still under way with 503); its
+      // 'close' comes once its own tracked clients (if it tracks them) have gone too.
+      const wssClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
       wss.off('connection', onConnection);
-      wss.off('error', onError);
       // As ws's close() with its client tracking: done when every client's socket has closed. A
       // client that does not answer the close frame within closeGraceMs is cut off (ws itself
       // would wait 30 s), so a shutdown's HTTP drain is not held up by it.
@@ -754,7 +765,8 @@ export function useWsTransport<
       clearTimeout(grace);
       for (const c of open) c.socket.terminate();
       await allClosed;
-      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      await wssClosed;
+      wss.off('error', onError);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
@@ -330,7 +330,8 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
 
   it('closes on an id too long for a close reason without taking the process down', async () => {
     const c = await acknowledged();
-    const id = 'x'.repeat(200);
+    // 3 bytes a character in UTF-8: 180 bytes of id alone.
+    const id = '€'.repeat(60);
     const q = 'subscription { ticks(key: "long-id") }';
     c.send({ id, type: 'subscribe', payload: { query: q } });
     await until('source', () => running.sources.has('long-id'));
@@ -338,7 +339,7 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
     const closed = await c.closed;
     // graphql-ws's own server fails on the reason (4500); nordgraph cuts it to fit.
     if (kind === 'graphql-ws') expect(closed.code).toBe(4500);
-    else expect(closed).toEqual({ code: 4409, reason: `Subscriber for ${'x'.repeat(45)}…` });
+    else expect(closed).toEqual({ code: 4409, reason: `Subscriber for ${'€'.repeat(35)}…` });
     // Still serving.
     const next = await acknowledged();
     expect(next.ws.readyState).toBe(WebSocket.OPEN);
@@ -395,7 +396,7 @@ describe('the nordgraph transport under a vanishing or mute client', () => {
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ type: 'connection_init' }));
     while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 5));
-    return { running, ws, messages, closed };
+    return { running, ws, messages, closed, url };
   }
 
   it('ends the sources of a client that vanishes while its writes wait, with nothing left unhandled', async () => {
@@ -426,6 +427,25 @@ describe('the nordgraph transport under a vanishing or mute client', () => {
       await running.transport.dispose();
       await new Promise((resolve) => running.server.close(resolve));
     }
+  });
+
+  it('takes no new connection while dispose waits for a mute client', async () => {
+    const { running, ws, url } = await serve({ closeGraceMs: 500 });
+    // Plain HTTP answers 404 here (an upgrade request nobody takes is a plain request to Node).
+    running.server.on('request', (_req, res: ServerResponse) => res.writeHead(404).end());
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const disposed = running.transport.dispose();
+    const late = new WebSocket(url, 'graphql-transport-ws');
+    sockets.push(late);
+    const outcome = await new Promise<string>((resolve) => {
+      late.once('open', () => resolve('open'));
+      late.once('error', () => resolve('refused'));
+      late.once('unexpected-response', () => resolve('refused'));
+    });
+    expect(outcome).toBe('refused');
+    await disposed;
+    running.server.closeAllConnections();
+    await new Promise((resolve) => running.server.close(resolve));
   });
 
   it('cuts off, on dispose, a client that does not answer the close frame', async () => {
