@@ -81,6 +81,12 @@ const typeDefs = /* GraphQL */ `
 
 function startTransport(kind: 'nordgraph' | 'graphql-ws', settings: WsTransportOptions = {}) {
   const sources = new Map<string, Source>();
+  /** A subscription's source, kept under its `key` argument for the test to drive. */
+  const sourceNamedBy = (_: unknown, { key }: { key: string }) => {
+    const source = new Source();
+    sources.set(key, source);
+    return source;
+  };
   const schema = makeExecutableSchema({
     typeDefs,
     resolvers: {
@@ -89,22 +95,8 @@ function startTransport(kind: 'nordgraph' | 'graphql-ws', settings: WsTransportO
         paramsSeen: (_: unknown, __: unknown, ctx: { paramsSeen: string }) => ctx.paramsSeen,
       },
       Subscription: {
-        ticks: {
-          subscribe: (_: unknown, { key }: { key: string }) => {
-            const source = new Source();
-            sources.set(key, source);
-            return source;
-          },
-          resolve: (n: number) => n,
-        },
-        texts: {
-          subscribe: (_: unknown, { key }: { key: string }) => {
-            const source = new Source();
-            sources.set(key, source);
-            return source;
-          },
-          resolve: (t: string) => t,
-        },
+        ticks: { subscribe: sourceNamedBy, resolve: (n: number) => n },
+        texts: { subscribe: sourceNamedBy, resolve: (t: string) => t },
       },
     },
   });
