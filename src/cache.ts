@@ -187,13 +187,10 @@ export class UpstreamCache {
     if (subjectRefs.length === 0) return;
     const client = await indexClient(redis);
     await Promise.all(
-      subjectRefs.map((s) =>
-        client
-          .multi()
-          .sAdd(this.redisIndexKey(redis, s), key)
-          .pExpire(this.redisIndexKey(redis, s), INDEX_TTL_MS)
-          .exec(),
-      ),
+      subjectRefs.map((s) => {
+        const indexKey = this.redisIndexKey(redis, s);
+        return client.multi().sAdd(indexKey, key).pExpire(indexKey, INDEX_TTL_MS).exec();
+      }),
     );
   }
 
@@ -223,11 +220,8 @@ export class UpstreamCache {
       // The index is read and deleted in one transaction: an answer indexed after it is a new
       // index's, one indexed before it is evicted here.
       const client = await indexClient(this.redis);
-      const [members] = await client
-        .multi()
-        .sMembers(this.redisIndexKey(this.redis, subjectRef))
-        .del(this.redisIndexKey(this.redis, subjectRef))
-        .exec();
+      const indexKey = this.redisIndexKey(this.redis, subjectRef);
+      const [members] = await client.multi().sMembers(indexKey).del(indexKey).exec();
       const keys = (members ?? []) as string[];
       await Promise.all(keys.map((k) => this.keyv.delete(k)));
       return keys.length;

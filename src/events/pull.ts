@@ -48,6 +48,18 @@ export function pullFrom<T>(iterator: AsyncIterator<T>, sink: PullSink<T>): void
   );
 }
 
+/** Ends a source (its return()) whose consumer is done with it; what that throws or rejects is logged. */
+export function endSource(iterator: AsyncIterator<unknown>): void {
+  try {
+    Promise.resolve(iterator.return?.()).catch(sourceEndFailed);
+  } catch (err) {
+    sourceEndFailed(err);
+  }
+}
+function sourceEndFailed(err: unknown): void {
+  console.error('Internal error while ending a subscription source.', err);
+}
+
 /** A sink that settles a promise: `next()` on top of `[PULL]`. */
 export function nextByPull<T>(source: Pullable<T>): Promise<IteratorResult<T>> {
   return new Promise((resolve, reject) => source[PULL]({ pushed: resolve, failed: reject }));

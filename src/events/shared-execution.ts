@@ -13,7 +13,7 @@ import type { GatewayContext } from '../context.js';
 import { auditIfMade } from '../context-layers.js';
 import { flatString, StringInterner } from '../flat-strings.js';
 import { COUNT_OPEN, type OpenCounter, type SelfCounting } from '../observability/open-count.js';
-import { nextByPull, PULL, pullFrom, type Pullable, type PullSink } from './pull.js';
+import { endSource, nextByPull, PULL, pullFrom, type Pullable, type PullSink } from './pull.js';
 
 /**
  * Subscription execution shared between subscribers (issue 7, S4: webhook-to-delivery for 10,000
@@ -178,16 +178,6 @@ export async function sharedSubscribe(
 
 const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
 
-/** Ends a source whose consumer has failed; what its return() throws is logged. */
-function endQuietly(iterator: AsyncIterator<unknown>): void {
-  const failed = (err: unknown) => console.error('Internal error while ending a subscription source.', err);
-  try {
-    Promise.resolve(iterator.return?.()).catch(failed);
-  } catch (err) {
-    failed(err);
-  }
-}
-
 /**
  * The per-subscriber mapping of source events to shared results. Pulled by the transport through
  * `[PULL]` (events/pull.ts), it pulls its source the same way: while a subscription waits for an
@@ -259,7 +249,7 @@ class SharedResults
   private executionFailed(sink: PullSink<ExecutionResult>, err: unknown): void {
     this.finished = true;
     this.ended();
-    endQuietly(this.iterator);
+    endSource(this.iterator);
     sink.failed(err);
   }
 

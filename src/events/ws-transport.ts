@@ -29,7 +29,7 @@ import {
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { StringInterner } from '../flat-strings.js';
-import { pullFrom, type PullSink } from './pull.js';
+import { endSource, pullFrom, type PullSink } from './pull.js';
 
 /**
  * The server side of graphql-ws's protocol (graphql-transport-ws) on a `ws` server. Messages are
@@ -121,11 +121,10 @@ function fitCloseReason(reason: string): string {
   return `${cut}…`;
 }
 
+/** The reason a 4500 close gives: the error's message outside production (close() fits it). */
 function closeReason(isProd: boolean, err: unknown): string {
   if (isProd) return 'Internal server error';
-  const reason = err instanceof Error ? err.message : String(err);
-  // A close reason may hold at most 123 bytes.
-  return Buffer.byteLength(reason) > 123 ? 'Internal server error' : reason;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
@@ -628,18 +627,6 @@ class Operation<P extends Record<string, unknown> | undefined> implements PullSi
 function asGraphQLErrors(err: unknown): GraphQLError[] {
   const original = err instanceof Error ? err : new Error(String(err));
   return [new GraphQLError(original.message, { originalError: original })];
-}
-
-/** Ends a source (its return()); what that throws or rejects is logged, not thrown. */
-function endSource(iterator: AsyncIterator<unknown>): void {
-  try {
-    Promise.resolve(iterator.return?.()).catch(sourceEndFailed);
-  } catch (err) {
-    sourceEndFailed(err);
-  }
-}
-function sourceEndFailed(err: unknown): void {
-  console.error('Internal error while ending a subscription source.', err);
 }
 
 /**
