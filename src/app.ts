@@ -190,6 +190,8 @@ export async function startNordgraph(
     redisUrl: config.REDIS_URL,
     prefix: config.EVENTS_KEY_PREFIX,
     onTailError: (err) => log.error({ err }, 'event log tail failed'),
+    // One subscriber failing to take an event does not stop the others; it is said here.
+    onListenerError: (err) => log.error({ err }, 'event delivery to one subscriber failed'),
   });
   if (!config.REDIS_URL) log.warn(MEMORY_LOG_WARNING);
   // In sandbox mode nordgraph picks its own Byndle webhook credentials (and registers them at

@@ -428,3 +428,38 @@ describe('graceful shutdown', () => {
     }
   }, 30_000);
 });
+
+describe('event delivery', () => {
+  it('logs a subscriber that fails to take an event, and still delivers it to the others', async () => {
+    const { app, captured } = await startLoggedGateway();
+    try {
+      const got: string[] = [];
+      app.eventLog.follow({
+        onEvent: () => {
+          throw new Error('subscriber broke');
+        },
+      });
+      app.eventLog.follow({ onEvent: (e) => got.push(e.sourceId) });
+      await app.eventLog.append([
+        {
+          provider: 'byndle',
+          sourceId: `listener-error-${process.pid}-${Date.now()}`,
+          kind: 'PERSON_CHANGED',
+          occurredAt: new Date().toISOString(),
+          person: { byndleId: 'nobody', market: 'NO' },
+          market: 'NO',
+          changedFields: ['MOBILE'],
+          sourceTypes: ['mobNr.changed'],
+        },
+      ]);
+      await waitUntil('delivery', () => got.length === 1);
+      await waitUntil('the log line', () =>
+        captured.lines.some((l) => l.includes('event delivery to one subscriber failed')),
+      );
+      const line = captured.lines.find((l) => l.includes('event delivery to one subscriber failed'))!;
+      expect(JSON.parse(line)).toMatchObject({ level: 50, err: { message: 'subscriber broke' } });
+    } finally {
+      await app.close();
+    }
+  });
+});
