@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.js';
 import { SANDBOX_BYNDLE_WEBHOOK, startNordgraph, type Nordgraph } from '../src/app.js';
 import { gql, TEST_HEADERS } from './helpers/gateway.js';
 import { ByndleSandbox } from './helpers/byndle.js';
+import { personChanged } from './helpers/events.js';
 
 /** A person in the sandbox for the default seed (as in examples/). */
 const NATIONAL_ID = '15058027984';
@@ -440,18 +441,7 @@ describe('event delivery', () => {
         },
       });
       app.eventLog.follow({ onEvent: (e) => got.push(e.sourceId) });
-      await app.eventLog.append([
-        {
-          provider: 'byndle',
-          sourceId: `listener-error-${process.pid}-${Date.now()}`,
-          kind: 'PERSON_CHANGED',
-          occurredAt: new Date().toISOString(),
-          person: { byndleId: 'nobody', market: 'NO' },
-          market: 'NO',
-          changedFields: ['MOBILE'],
-          sourceTypes: ['mobNr.changed'],
-        },
-      ]);
+      await app.eventLog.append([personChanged()]);
       await waitUntil('delivery', () => got.length === 1);
       await waitUntil('the log line', () =>
         captured.lines.some((l) => l.includes('event delivery to one subscriber failed')),

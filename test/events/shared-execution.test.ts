@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestGateway, TEST_HEADERS } from '../helpers/gateway.js';
+import { personChanged } from '../helpers/events.js';
 import type { Nordgraph } from '../../src/app.js';
-import type { DomainEventInput } from '../../src/events/types.js';
 import { sharedExecutionStats } from '../../src/events/shared-execution.js';
 
 /**
@@ -76,19 +76,7 @@ async function subscribe(variables: Record<string, unknown>) {
   return { items, errors };
 }
 
-function event(externalId: string): DomainEventInput {
-  return {
-    provider: 'byndle',
-    sourceId: uniqueId('evt'),
-    kind: 'PERSON_CHANGED',
-    occurredAt: new Date().toISOString(),
-    person: { byndleId: 'nobody', market: 'NO' },
-    market: 'NO',
-    changedFields: ['MOBILE'],
-    sourceTypes: ['mobNr.changed'],
-    externalId,
-  };
-}
+const event = (externalId: string) => personChanged({ externalId });
 
 describe('shared subscription execution', () => {
   it('executes once per event for subscribers of the same operation, apart for other variables', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { gql, startGatewayOn, startTestGateway, TEST_HEADERS } from '../helpers/gateway.js';
+import { personChanged } from '../helpers/events.js';
 import { ByndleSandbox, type SandboxPerson } from '../helpers/byndle.js';
 import type { Nordgraph } from '../../src/app.js';
 import type { DomainEventInput, EventLog, StoredEvent } from '../../src/events/types.js';
@@ -121,19 +122,7 @@ async function subscribed<T>(query: string, variables: Record<string, unknown> =
   return sub;
 }
 
-function event(over: Partial<DomainEventInput> = {}): DomainEventInput {
-  return {
-    provider: 'byndle',
-    sourceId: uniqueId('evt'),
-    kind: 'PERSON_CHANGED',
-    occurredAt: new Date().toISOString(),
-    person: { byndleId: 'nobody', market: 'NO' },
-    market: 'NO',
-    changedFields: ['MOBILE'],
-    sourceTypes: ['mobNr.changed'],
-    ...over,
-  };
-}
+const event = personChanged;
 
 async function append(...events: DomainEventInput[]): Promise<StoredEvent[]> {
   const { stored } = await log.append(events);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestGateway, TEST_HEADERS } from '../helpers/gateway.js';
+import { personChanged } from '../helpers/events.js';
 import type { Nordgraph } from '../../src/app.js';
-import type { DomainEventInput } from '../../src/events/types.js';
 
 /**
  * The graphql-ws transport (events/ws-transport.ts) serialises a shared result once and splices
@@ -62,19 +62,7 @@ async function connect(): Promise<{ ws: WebSocket; messages: Message[]; raw: str
   return { ws, messages, raw };
 }
 
-function event(externalId: string): DomainEventInput {
-  return {
-    provider: 'byndle',
-    sourceId: uniqueId('evt'),
-    kind: 'PERSON_CHANGED',
-    occurredAt: new Date().toISOString(),
-    person: { byndleId: 'nobody', market: 'NO' },
-    market: 'NO',
-    changedFields: ['MOBILE'],
-    sourceTypes: ['mobNr.changed'],
-    externalId,
-  };
-}
+const event = (externalId: string) => personChanged({ externalId });
 
 const BY_EXTERNAL_ID =
   'subscription($e: String!) { events(filter: { externalId: $e }) { cursor externalId } }';
