@@ -185,6 +185,13 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
     return c;
   }
 
+  /** Subscribes `ticks` per operation id (id → source key); resolves once every source runs. */
+  async function ticking(c: { send: (m: unknown) => void }, ops: Record<string, string>): Promise<void> {
+    for (const [id, key] of Object.entries(ops))
+      c.send({ id, type: 'subscribe', payload: { query: `subscription { ticks(key: "${key}") }` } });
+    await until('sources', () => Object.values(ops).every((key) => running.sources.has(key)));
+  }
+
   it('acknowledges connection_init, with the payload onConnect returns', async () => {
     const plain = await acknowledged();
     expect(plain.messages).toEqual([{ type: 'connection_ack' }]);
@@ -282,9 +289,7 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
 
   it('sends complete when the source ends, error when it fails, and 4500 when a hook throws', async () => {
     const c = await acknowledged();
-    c.send({ id: 'e', type: 'subscribe', payload: { query: 'subscription { ticks(key: "ends") }' } });
-    c.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { ticks(key: "fails") }' } });
-    await until('sources', () => running.sources.has('ends') && running.sources.has('fails'));
+    await ticking(c, { e: 'ends', f: 'fails' });
     running.sources.get('ends')!.push(7);
     running.sources.get('ends')!.end();
     running.sources.get('fails')!.fail(new Error('source broke'));
@@ -302,9 +307,7 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
 
   it('ends only the operation whose onNext hook fails, with an error message', async () => {
     const c = await acknowledged();
-    c.send({ id: 'u', type: 'subscribe', payload: { query: 'subscription { ticks(key: "unlucky") }' } });
-    c.send({ id: 'l', type: 'subscribe', payload: { query: 'subscription { ticks(key: "lucky") }' } });
-    await until('sources', () => running.sources.has('unlucky') && running.sources.has('lucky'));
+    await ticking(c, { u: 'unlucky', l: 'lucky' });
     running.sources.get('unlucky')!.push(13);
     await until('error', () => c.messages.some((m) => m.id === 'u'));
     expect(c.messages.filter((m) => m.id === 'u')).toEqual([
@@ -339,9 +342,7 @@ describe.each(['nordgraph', 'graphql-ws'] as const)('graphql-transport-ws on the
 
   it('ends every running source when the socket closes', async () => {
     const c = await acknowledged();
-    c.send({ id: '1', type: 'subscribe', payload: { query: 'subscription { ticks(key: "c1") }' } });
-    c.send({ id: '2', type: 'subscribe', payload: { query: 'subscription { ticks(key: "c2") }' } });
-    await until('sources', () => running.sources.has('c1') && running.sources.has('c2'));
+    await ticking(c, { 1: 'c1', 2: 'c2' });
     c.ws.close();
     await until(
       'both ended',
